@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "csirt",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "csirt", targets: ["csirt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // OpenSSL 3 libcrypto, the only cryptography csirt uses.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Small, safe Swift wrapper: keys, SHA-256, signatures.
+        .target(name: "CSIRTCrypto", dependencies: ["COpenSSL"]),
+        // The hash-chained, signed audit log: format, writer, verifier.
+        .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
+        // The SQLite store (GRDB, WAL).
+        .target(name: "CSIRTStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The one application layer every command (and later every HTTP route) calls.
+        .target(
+            name: "CSIRTApplication",
+            dependencies: [
+                "CSIRTCrypto", "AuditLog", "CSIRTStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "csirt",
+            dependencies: ["CSIRTApplication", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
+        .executableTarget(
+            name: "audit-verify-bench",
+            dependencies: ["AuditLog", "CSIRTCrypto"],
+            path: "Benchmarks/AuditVerify"
+        ),
+        .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto"]),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto"]),
+        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CSIRTCrypto"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

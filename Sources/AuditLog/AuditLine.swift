@@ -1,0 +1,131 @@
+/// One line of the audit log as the verifier needs it: what kind it is, its number, the hash
+/// it links to, and (for checkpoints) where its signed fields are. Parsing validates the whole
+/// line — canonical JSON, the exact set of keys, field formats — without allocating.
+struct AuditLine {
+    enum Kind: UInt8 { case entry, checkpoint }
+
+    var kind: Kind
+    /// `seq` of an entry, `size` of a checkpoint.
+    var number: Int64
+    /// `prev` of an entry, `head` of a checkpoint.
+    var link: Digest
+    /// Checkpoints: the `number` field (1, 2, 3 … over checkpoints).
+    var checkpointNumber: Int64 = 0
+    var origin = Digest()
+    // Spans (byte ranges within the line) of string fields the verifier reads later.
+    var action: Range<Int> = 0..<0
+    var algorithm: Range<Int> = 0..<0
+    var keyID: Range<Int> = 0..<0
+    var signature: Range<Int> = 0..<0
+
+    private enum Field: UInt8 {
+        case action, actor, details, prev, seq, target, time
+        case alg, head, keyid, number, origin, sig, size, type
+    }
+
+    private static let entryFields: [(StaticString, Field)] = [
+        ("action", .action), ("actor", .actor), ("details", .details), ("prev", .prev), ("seq", .seq), ("target", .target), ("time", .time),
+    ]
+    private static let checkpointFields: [(StaticString, Field)] = [
+        ("alg", .alg), ("head", .head), ("keyid", .keyid), ("number", .number), ("origin", .origin), ("sig", .sig), ("size", .size), ("type", .type),
+    ]
+
+    /// Field names as documented, for error messages.
+    static let entryFieldNames = entryFields.map { "\($0.0)" }
+    static let checkpointFieldNames = checkpointFields.map { "\($0.0)" }
+
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> AuditLine {
+        var scanner = JSONScanner(line)
+        var parsed = AuditLine(kind: .entry, number: 0, link: .zero)
+        try scanner.expect(UInt8(ascii: "{"), "{ at the start of the line")
+        var template: [(StaticString, Field)]? = nil
+        var index = 0
+        while true {
+            guard scanner.current == UInt8(ascii: "\"") else { throw scanner.fail("expected a quoted key") }
+            let keyStart = scanner.position
+            let key = try scanner.string()
+            if template == nil {
+                if scanner.span(key, equals: "action") {
+                    template = entryFields
+                } else if scanner.span(key, equals: "alg") {
+                    template = checkpointFields
+                    parsed.kind = .checkpoint
+                } else {
+                    throw scanner.fail("first key must be \"action\" (entry) or \"alg\" (checkpoint)", at: keyStart)
+                }
+            }
+            let fields = template!
+            guard index < fields.count, scanner.span(key, equals: fields[index].0) else {
+                let expected = index < fields.count ? "\"\(fields[index].0)\"" : "the end of the object"
+                throw scanner.fail("unexpected key \"\(scanner.decode(key))\" where \(expected) belongs", at: keyStart)
+            }
+            try scanner.expect(UInt8(ascii: ":"), ":")
+            let valueStart = scanner.position
+            switch fields[index].1 {
+            case .action:
+                parsed.action = try nonEmptyString(&scanner, "action")
+            case .actor, .target:
+                _ = try nonEmptyString(&scanner, "\(fields[index].0)")
+            case .details:
+                guard scanner.current == UInt8(ascii: "{") else { throw scanner.fail("details must be an object") }
+                _ = try scanner.object(materialize: false)
+            case .prev, .head:
+                parsed.link = try digest(&scanner, "\(fields[index].0)")
+            case .origin:
+                parsed.origin = try digest(&scanner, "origin")
+            case .seq, .size, .number:
+                guard scanner.current != UInt8(ascii: "\"") else { throw scanner.fail("\(fields[index].0) must be an integer") }
+                let value = try scanner.integer()
+                guard value >= 1 else { throw scanner.fail("\(fields[index].0) must be at least 1", at: valueStart) }
+                if fields[index].1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
+            case .time:
+                let span = try string(&scanner, "time")
+                guard RFC3339.isValid(line, span) else { throw scanner.fail("time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)", at: valueStart) }
+            case .alg:
+                parsed.algorithm = try nonEmptyString(&scanner, "alg")
+            case .keyid:
+                let span = try string(&scanner, "keyid")
+                guard span.count == 64, Digest(hex: UnsafeBufferPointer(rebasing: line[span])) != nil else {
+                    throw scanner.fail("keyid must be 64 lowercase hex digits", at: valueStart)
+                }
+                parsed.keyID = span
+            case .sig:
+                parsed.signature = try nonEmptyString(&scanner, "sig")
+            case .type:
+                let span = try string(&scanner, "type")
+                guard scanner.span(span, equals: "checkpoint") else { throw scanner.fail("type must be \"checkpoint\"", at: valueStart) }
+            }
+            index += 1
+            guard let next = scanner.current else { throw scanner.fail("line ends inside the object") }
+            scanner.position += 1
+            if next == UInt8(ascii: "}") { break }
+            guard next == UInt8(ascii: ",") else { throw scanner.fail("expected , or }", at: scanner.position - 1) }
+        }
+        if index != template!.count {
+            throw scanner.fail("missing key \"\(template![index].0)\"")
+        }
+        guard scanner.position == line.count else { throw scanner.fail("unexpected bytes after the JSON object") }
+        return parsed
+    }
+
+    private static func string(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Range<Int> {
+        guard scanner.current == UInt8(ascii: "\"") else { throw scanner.fail("\(name) must be a string") }
+        return try scanner.string()
+    }
+
+    private static func nonEmptyString(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Range<Int> {
+        let start = scanner.position
+        let span = try string(&scanner, name)
+        guard !span.isEmpty else { throw scanner.fail("\(name) must not be empty", at: start) }
+        return span
+    }
+
+    private static func digest(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Digest {
+        let start = scanner.position
+        let span = try string(&scanner, name)
+        guard let value = Digest(hex: UnsafeBufferPointer(rebasing: scanner.bytes[span])) else {
+            throw scanner.fail("\(name) must be 64 lowercase hex digits", at: start)
+        }
+        return value
+    }
+}

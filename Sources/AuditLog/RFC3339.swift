@@ -1,0 +1,41 @@
+import Foundation
+
+/// Timestamps in the audit log: RFC 3339, UTC, whole seconds (`2026-11-23T04:05:06Z`).
+public enum RFC3339 {
+    public static func format(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)
+        )
+    }
+
+    /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with fields in range.
+    static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
+        let n = span.count
+        guard n >= 20 else { return false }
+        let p = span.lowerBound
+        func digits(_ offset: Int, _ count: Int) -> Int? {
+            var value = 0
+            for i in 0..<count {
+                let c = s[p + offset + i]
+                guard c >= 0x30, c <= 0x39 else { return nil }
+                value = value * 10 + Int(c - 0x30)
+            }
+            return value
+        }
+        guard s[p + 4] == UInt8(ascii: "-"), s[p + 7] == UInt8(ascii: "-"), s[p + 10] == UInt8(ascii: "T"),
+              s[p + 13] == UInt8(ascii: ":"), s[p + 16] == UInt8(ascii: ":"), s[p + n - 1] == UInt8(ascii: "Z"),
+              digits(0, 4) != nil, let month = digits(5, 2), let day = digits(8, 2),
+              let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        else { return false }
+        if n == 20 { return true }
+        // Optional fraction: '.' followed by 1–9 digits.
+        guard s[p + 19] == UInt8(ascii: "."), n - 21 >= 1, n - 21 <= 9, digits(20, n - 21) != nil else { return false }
+        return true
+    }
+}

@@ -1,0 +1,85 @@
+import AuditLog
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+
+/// A signing key as `csirt audit keys` lists it.
+public struct SigningKeyInfo: Sendable {
+    public var keyID: String
+    public var algorithm: String
+    public var status: SigningKeyRecord.Status
+    public var createdAt: String
+    public var retiredAt: String?
+    public var publicKeyPath: String
+    /// From the audit log: how many checkpoints it signed and the seq range they sealed.
+    public var usage: VerificationReport.KeyUsage?
+}
+
+public struct RotationOutcome: Sendable {
+    public var oldKeyID: String
+    public var newKeyID: String
+    public var algorithm: KeyAlgorithm
+    public var receipt: AppendReceipt
+}
+
+extension Application {
+    /// Records a free-text statement (where a checkpoint copy was stored, an auditor's visit…).
+    public func recordNote(actor: String, text: String) throws(CSIRTError) -> AppendReceipt {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw CSIRTError(.input, "the note is empty") }
+        guard text.utf8.count <= 65_536 else { throw CSIRTError(.input, "the note is \(text.utf8.count) bytes; the limit is 64 KiB") }
+        return try perform { _ in
+            Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "audit.note", target: "audit-log", details: ["text": .string(text)]))
+        }.1
+    }
+
+    /// Makes a new key (or `signingKeyPath`) the signing key. The rotation entry is sealed by the
+    /// old key and the new key; the old private key is then deleted, its public key kept.
+    public func rotateKey(actor: String, signingKeyPath: String?) throws(CSIRTError) -> RotationOutcome {
+        let newKey: PrivateKey
+        if let signingKeyPath {
+            newKey = try KeyStore.loadPrivateKey(path: signingKeyPath)
+        } else {
+            newKey = try mapErrors { try PrivateKey.generateEd25519() }
+        }
+        var oldKeyID = ""
+        let (_, receipt) = try perform { db in
+            guard let old = try SigningKeyRecord.active(db) else { throw CSIRTError(.input, "no active signing key; run `csirt init`") }
+            guard old.keyID != newKey.publicKey.keyID else {
+                throw CSIRTError(.input, "\(signingKeyPath ?? "the new key") is already the active signing key")
+            }
+            guard try SigningKeyRecord.fetchOne(db, key: newKey.publicKey.keyID) == nil else {
+                throw CSIRTError(.input, "\(signingKeyPath ?? "the new key") was used before (key \(newKey.publicKey.keyID.prefix(16))…); a retired key is not used again")
+            }
+            oldKeyID = old.keyID
+            try keyStore.store(newKey)
+            let now = RFC3339.format(clock())
+            var retired = old
+            retired.status = .retired
+            retired.retiredAt = now
+            try retired.update(db)
+            try SigningKeyRecord(keyID: newKey.publicKey.keyID, algorithm: newKey.algorithm.rawValue, publicKeyPEM: newKey.publicKey.pem,
+                                 status: .active, createdAt: now).insert(db)
+            return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "audit.rotate-key", target: "signing-key", details: [
+                "old_keyid": .string(old.keyID),
+                "new_keyid": .string(newKey.publicKey.keyID),
+                "new_alg": .string(newKey.algorithm.rawValue),
+            ]), extraSigners: [newKey])
+        }
+        // Only after the rotation is committed and sealed: a retired private key must not linger.
+        keyStore.removePrivateKey(keyID: oldKeyID)
+        return RotationOutcome(oldKeyID: oldKeyID, newKeyID: newKey.publicKey.keyID, algorithm: newKey.algorithm, receipt: receipt)
+    }
+
+    /// Every key the home has used, with the checkpoints each signed in the audit log.
+    public func signingKeys() throws(CSIRTError) -> (keys: [SigningKeyInfo], logProblem: IntegrityFailure?) {
+        let records = try mapErrors { try database.read { try SigningKeyRecord.all($0) } }
+        let report = try AuditVerification.verify(home: self.home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+        let usage = Dictionary(report.keys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a })
+        let keys = records.map {
+            SigningKeyInfo(keyID: $0.keyID, algorithm: $0.algorithm, status: $0.status, createdAt: $0.createdAt, retiredAt: $0.retiredAt,
+                           publicKeyPath: home.publicKeyPath(keyID: $0.keyID), usage: usage[$0.keyID])
+        }
+        return (keys, report.failure)
+    }
+}

@@ -1,0 +1,55 @@
+import AuditLog
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+import GRDB
+
+/// The one application layer: every CLI command (and every HTTP route) calls these operations,
+/// so that a change runs the same code and writes the same audit entry whichever way it came in.
+public final class Application: Sendable {
+    public let home: CSIRTHome
+    public let database: AppDatabase
+    let clock: @Sendable () -> Date
+
+    init(home: CSIRTHome, database: AppDatabase, clock: @escaping @Sendable () -> Date) {
+        self.home = home
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Opens an initialised home.
+    public static func open(home: CSIRTHome, clock: @escaping @Sendable () -> Date = Date.init) throws(CSIRTError) -> Application {
+        guard home.exists else {
+            throw CSIRTError(.input, "\(home.root): no csirt home here; run `csirt init` (or pass --home / set CSIRT_HOME)")
+        }
+        let database = try mapErrors { try AppDatabase.open(path: home.databasePath) }
+        return Application(home: home, database: database, clock: clock)
+    }
+
+    var keyStore: KeyStore { KeyStore(home: home) }
+    var auditLog: AuditLogWriter { AuditLogWriter(path: home.auditLogPath) }
+
+    /// What one mutation changes, and how the audit log describes it.
+    struct Mutation<Value> {
+        var value: Value
+        var entry: AuditEntryDraft
+        /// Signers besides the active key (a key rotation seals with the new key too).
+        var extraSigners: [PrivateKey] = []
+    }
+
+    /// Runs `change` in one database transaction and appends its audit entry and checkpoint before
+    /// committing. If the append fails the transaction rolls back: nothing is half-written.
+    func perform<Value>(_ change: (Database) throws -> Mutation<Value>) throws(CSIRTError) -> (Value, AppendReceipt) {
+        try mapErrors {
+            try database.write { db in
+                guard let active = try SigningKeyRecord.active(db) else {
+                    throw CSIRTError(.input, "\(home.root): no active signing key; run `csirt init`")
+                }
+                let signer = try keyStore.activePrivateKey(keyID: active.keyID)
+                let mutation = try change(db)
+                let receipt = try auditLog.append([mutation.entry], signers: [signer] + mutation.extraSigners, time: RFC3339.format(clock()))
+                return (mutation.value, receipt)
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import AuditLog
+import CSIRTCrypto
+
+/// An error as the user sees it: one line, and the exit code that goes with it.
+/// Exit codes everywhere in csirt: 0 ok, 1 the thing checked failed, 2 usage or input error.
+public struct CSIRTError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Bad input, unknown ids, illegal requests, environment problems: exit 2.
+        case input
+        /// What was checked failed (an audit log that does not verify): exit 1.
+        case failed
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind = .input, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var exitCode: Int32 { kind == .failed ? 1 : 2 }
+    public var description: String { message }
+
+    /// Wraps any error from a lower layer as an input error with its own message.
+    static func wrap(_ error: any Error) -> CSIRTError {
+        switch error {
+        case let error as CSIRTError: return error
+        case let error as AuditLogError: return CSIRTError(.input, error.message)
+        case let error as CryptoError: return CSIRTError(.input, error.message)
+        case let error as IntegrityFailure: return CSIRTError(.failed, error.description)
+        default: return CSIRTError(.input, String(describing: error))
+        }
+    }
+}
+
+/// Runs `body`, turning any error into a `CSIRTError`.
+func mapErrors<T>(_ body: () throws -> T) throws(CSIRTError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw CSIRTError.wrap(error)
+    }
+}

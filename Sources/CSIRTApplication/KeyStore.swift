@@ -1,0 +1,75 @@
+import AuditLog
+import CSIRTCrypto
+import Foundation
+
+/// Key files in `keys/`. Files are written once and never overwritten: a new file is written
+/// under a temporary name with its final mode and then hard-linked into place, which fails if
+/// the name is taken.
+struct KeyStore {
+    let home: CSIRTHome
+
+    static func loadPrivateKey(path: String) throws(CSIRTError) -> PrivateKey {
+        let bytes = try InputFile.read(path, limit: 1 << 20, what: "a PEM private key")
+        return try mapErrors { try PrivateKey(pem: bytes, source: path) }
+    }
+
+    static func loadPublicKey(path: String) throws(CSIRTError) -> PublicKey {
+        let bytes = try InputFile.read(path, limit: 1 << 20, what: "a PEM public key")
+        return try mapErrors { try PublicKey(pem: bytes, source: path) }
+    }
+
+    /// Writes the key pair's files (private 0600, public 0644). An identical existing file is fine.
+    func store(_ key: PrivateKey) throws(CSIRTError) {
+        try writeOnce(path: home.publicKeyPath(keyID: key.publicKey.keyID), contents: key.publicKey.pem, mode: 0o644)
+        try writeOnce(path: home.privateKeyPath(keyID: key.publicKey.keyID), contents: key.pkcs8PEM, mode: 0o600)
+    }
+
+    func activePrivateKey(keyID: String) throws(CSIRTError) -> PrivateKey {
+        let path = home.privateKeyPath(keyID: keyID)
+        let key = try Self.loadPrivateKey(path: path)
+        guard key.publicKey.keyID == keyID else {
+            throw CSIRTError(.input, "\(path): holds key \(key.publicKey.keyID.prefix(16))…, but the database names \(keyID.prefix(16))… as the active signing key")
+        }
+        return key
+    }
+
+    /// Every public key in `keys/`, active and retired.
+    func publicKeys() throws(CSIRTError) -> [PublicKey] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: home.keysDirectory).filter { $0.hasSuffix(".pub.pem") }.sorted()
+        } catch {
+            throw CSIRTError(.input, "\(home.keysDirectory): cannot list the keys: \(error.localizedDescription)")
+        }
+        var keys: [PublicKey] = []
+        for name in names {
+            keys.append(try Self.loadPublicKey(path: home.keysDirectory + "/" + name))
+        }
+        return keys
+    }
+
+    func removePrivateKey(keyID: String) {
+        unlink(home.privateKeyPath(keyID: keyID))
+    }
+
+    private func writeOnce(path: String, contents: String, mode: mode_t) throws(CSIRTError) {
+        let bytes = Array(contents.utf8)
+        if let existing = FileManager.default.contents(atPath: path) {
+            guard [UInt8](existing) == bytes else {
+                throw CSIRTError(.input, "\(path): already exists with other contents; csirt never overwrites a key")
+            }
+            return
+        }
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw CSIRTError(.input, "\(temporary): cannot create: \(String(cString: strerror(errno)))") }
+        defer { unlink(temporary) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced else { throw CSIRTError(.input, "\(path): cannot write the key file") }
+        guard link(temporary, path) == 0 else {
+            throw CSIRTError(.input, "\(path): cannot create: \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import GRDB
+
+/// Small facts about the home that must survive as long as the database, e.g. the audit log's
+/// origin (so that a deleted log is noticed instead of silently started again).
+public struct Setting: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "setting"
+    public static let auditOrigin = "audit.origin"
+
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public static func value(_ name: String, _ db: Database) throws -> String? {
+        try Setting.fetchOne(db, key: name)?.value
+    }
+
+    public static func set(_ name: String, _ value: String, _ db: Database) throws {
+        try Setting(name: name, value: value).save(db)
+    }
+}

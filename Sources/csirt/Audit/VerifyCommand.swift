@@ -1,0 +1,98 @@
+import ArgumentParser
+import AuditLog
+import CSIRTApplication
+import Foundation
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the hash chain and verify every checkpoint signature.",
+        discussion: """
+            Exit 0 when the log is intact, 1 when it is not (the first bad line is named), 2 on bad input.
+            Without --pubkey, trusts every public key in the home's keys/ — give --pubkey to pin the \
+            keys, and --checkpoint with a checkpoint kept elsewhere to catch truncation or rollback.
+            """
+    )
+
+    @OptionGroup var homeOptions: HomeOptions
+
+    @Option(name: .long, help: ArgumentHelp("The log to verify (default: the home's audit/audit.log).", valueName: "path"))
+    var log: String?
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A trusted public key (PEM); repeat for several.", valueName: "pem"))
+    var pubkey: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("A checkpoint line kept elsewhere (from `csirt audit checkpoint`) that the log must extend.", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let home = homeOptions.resolvedHome
+        let path = log ?? home.auditLogPath
+        var progressLine: ProgressLine? = nil
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        if Output.stderrIsTerminal && size > 32 << 20 {
+            progressLine = ProgressLine(label: "verifying \(path)")
+        }
+        var progress: (@Sendable (Int, Int) -> Void)? = nil
+        if let line = progressLine {
+            progress = { done, total in line.update(done: done, total: total) }
+        }
+        let report = try AuditVerification.verify(home: home, logPath: log, publicKeyPaths: pubkey, anchorPath: checkpoint, progress: progress)
+        progressLine?.finish()
+        switch format {
+        case .json: Output.json(Self.json(report))
+        case .text: Self.printText(report)
+        }
+        if report.failure != nil { throw ExitCode(1) }
+    }
+
+    static func printText(_ report: VerificationReport) {
+        if let failure = report.failure {
+            let seq = failure.seq.map { " (seq \($0))" } ?? ""
+            print("FAILED \(report.path):\(failure.line)\(seq): \(failure.reason.rawValue): \(failure.message)")
+            return
+        }
+        print("OK \(report.path): \(Output.grouped(report.entries)) entries, \(Output.grouped(report.checkpoints)) checkpoints, \(Output.grouped(report.lines)) lines intact")
+        if let last = report.lastCheckpoint {
+            print("  head      seq \(last.size), checkpoint \(last.number) signed by \(last.algorithm) key \(last.keyID)")
+        }
+        if let origin = report.origin { print("  origin    \(origin.hex)") }
+        for key in report.keys {
+            print("  key       \(key.keyID.prefix(16))… \(key.algorithm): \(Output.grouped(key.checkpoints)) checkpoints, seq \(key.firstSize)–\(key.lastSize)")
+        }
+        if report.anchorChecked { print("  anchor    the log extends the given checkpoint") }
+    }
+
+    static func json(_ report: VerificationReport) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "ok": .bool(report.isIntact),
+            "log": .string(report.path),
+            "bytes": .integer(Int64(report.bytes)),
+            "lines": .integer(Int64(report.lines)),
+            "entries": .integer(report.entries),
+            "checkpoints": .integer(Int64(report.checkpoints)),
+            "anchor_checked": .bool(report.anchorChecked),
+            "keys": .array(report.keys.map {
+                ["keyid": .string($0.keyID), "alg": .string($0.algorithm), "checkpoints": .integer(Int64($0.checkpoints)),
+                 "first_size": .integer($0.firstSize), "last_size": .integer($0.lastSize)]
+            }),
+        ]
+        if let origin = report.origin { object["origin"] = .string(origin.hex) }
+        if let last = report.lastCheckpoint {
+            object["head"] = ["size": .integer(last.size), "hash": .string(last.head.hex), "checkpoint": .integer(last.number), "keyid": .string(last.keyID)]
+        }
+        if let failure = report.failure {
+            object["failure"] = [
+                "line": .integer(Int64(failure.line)),
+                "seq": failure.seq.map { .integer($0) } ?? .null,
+                "reason": .string(failure.reason.rawValue),
+                "message": .string(failure.message),
+            ]
+        }
+        return .object(object)
+    }
+}

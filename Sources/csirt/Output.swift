@@ -1,0 +1,58 @@
+import AuditLog
+import Foundation
+
+/// Where csirt writes: results to stdout, errors and progress to stderr.
+enum Output {
+    static func error(_ message: String) {
+        // One line, whatever the message held.
+        let line = message.replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("csirt: error: \(line)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("csirt: warning: \(message)\n".utf8))
+    }
+
+    /// Compact JSON with sorted keys (the same canonical form the audit log uses).
+    static func json(_ value: JSONValue) {
+        print(String(decoding: CanonicalJSON.serialize(value), as: UTF8.self))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    static func grouped(_ number: some BinaryInteger) -> String {
+        let digits = String(number)
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 && character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+}
+
+/// A progress line on stderr, for long verifications at a terminal.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastPercent = -1
+    private let label: String
+
+    init(label: String) {
+        self.label = label
+    }
+
+    func update(done: Int, total: Int) {
+        let percent = total > 0 ? done * 100 / total : 100
+        lock.lock()
+        defer { lock.unlock() }
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        FileHandle.standardError.write(Data("\r\(label) \(percent)%".utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if lastPercent >= 0 { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+    }
+}

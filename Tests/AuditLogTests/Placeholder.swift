@@ -1,0 +1,2 @@
+import XCTest
+final class PAuditLogTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PCSIRTApplicationTests: XCTestCase { func testNothing() {} }

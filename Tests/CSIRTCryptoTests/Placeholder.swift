@@ -1,0 +1,2 @@
+import XCTest
+final class PCSIRTCryptoTests: XCTestCase { func testNothing() {} }
