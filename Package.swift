@@ -44,10 +44,13 @@ let package = Package(
             dependencies: ["AuditLog", "CSIRTCrypto"],
             path: "Benchmarks/AuditVerify"
         ),
-        .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto"]),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto"]),
-        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CSIRTCrypto"]),
+        // Helpers the test targets share: running processes, temporary directories, openssl-made keys.
+        .target(name: "TestSupport", dependencies: ["AuditLog", "CSIRTCrypto"], path: "Tests/TestSupport"),
+        .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
+        // Runs the built `csirt` binary and the real openssl CLI.
+        .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CSIRTCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -172,6 +172,10 @@ struct Verification {
         let record = records[i]
         let lineNumber = i + 1
         guard i > 0 else {
+            if record.kind == .checkpoint || record.number > 1 {
+                return IntegrityFailure(line: 1, seq: record.number, reason: .deleted,
+                                        message: "the log's first lines are missing: line 1 is not the init entry")
+            }
             return IntegrityFailure(line: 1, seq: record.number, reason: .modified,
                                     message: "line 1 must link to the genesis value (64 zeros)")
         }

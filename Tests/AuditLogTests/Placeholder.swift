@@ -1,2 +1,0 @@
-import XCTest
-final class PAuditLogTests: XCTestCase { func testNothing() {} }
