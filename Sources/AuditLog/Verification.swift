@@ -187,12 +187,13 @@ struct Verification {
             return IntegrityFailure(line: lineNumber, seq: record.number, reason: .duplicated,
                                     message: "this line is a copy of line \(earlier + 1)")
         }
+        let target = records.firstIndex { $0.hash == record.link }
+        if let target, target > i {
+            return IntegrityFailure(line: lineNumber, seq: record.number, reason: .reordered,
+                                    message: "this line is out of order: it links to line \(target + 1), which comes after it")
+        }
         if let inserted = insertedHere(i) { return inserted }
-        if let target = records.firstIndex(where: { $0.hash == record.link }) {
-            if target > i {
-                return IntegrityFailure(line: lineNumber, seq: record.number, reason: .reordered,
-                                        message: "this line is out of order: it links to line \(target + 1), which comes after it")
-            }
+        if let target {
             if target < i - 1 {
                 return IntegrityFailure(line: target + 2, seq: records[target + 1].number, reason: .inserted,
                                         message: "lines \(target + 2)–\(i) do not belong here: line \(lineNumber) links directly to line \(target + 1)")
@@ -308,15 +309,21 @@ struct Verification {
         }
         var seq: Int64 = 0
         var lastLine = 0
+        var sizeLine: Int? = nil
         for i in 0..<min(limit, records.count) {
             let record = records[i]
-            if record.kind == .entry { seq = record.number }
+            if record.kind == .entry {
+                seq = record.number
+                if seq == anchor.size { sizeLine = i + 1 }
+            }
+            if seq > anchor.size { break }
             lastLine = i + 1
             if record.hash == anchor.head && seq == anchor.size { return nil }
-            if seq > anchor.size || (seq == anchor.size && record.kind == .entry && i + 1 < records.count && records[i + 1].kind == .entry) {
-                return IntegrityFailure(line: i + 1, seq: seq, reason: .rollback,
-                                        message: "the anchor checkpoint seals seq \(anchor.size) with head \(anchor.head.hex.prefix(16))…, but the log holds other lines there: it was rewritten")
-            }
+        }
+        if seq >= anchor.size {
+            let line = sizeLine ?? lastLine
+            return IntegrityFailure(line: line, seq: anchor.size, reason: .rollback,
+                                    message: "the anchor checkpoint seals seq \(anchor.size) with head \(anchor.head.hex.prefix(16))…, but the log holds other lines there: it was rewritten")
         }
         if limit < records.count {
             // A structural failure came first; it is reported instead.
