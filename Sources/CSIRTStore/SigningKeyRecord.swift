@@ -31,6 +31,6 @@ public struct SigningKeyRecord: Codable, Sendable, Equatable, FetchableRecord, P
     }
 
     public static func all(_ db: Database) throws -> [SigningKeyRecord] {
-        try SigningKeyRecord.order(Column("createdAt"), Column("keyID")).fetchAll(db)
+        try SigningKeyRecord.order(Column.rowID).fetchAll(db)
     }
 }
