@@ -42,8 +42,24 @@ extension Application {
         } else {
             newKey = try mapErrors { try PrivateKey.generateEd25519() }
         }
-        var oldKeyID = ""
-        let (_, receipt) = try perform { db in
+        let newFiles = [home.privateKeyPath(keyID: newKey.publicKey.keyID), home.publicKeyPath(keyID: newKey.publicKey.keyID)]
+            .filter { !FileManager.default.fileExists(atPath: $0) }
+        let oldKeyID: String, receipt: AppendReceipt
+        do {
+            (oldKeyID, receipt) = try rotate(to: newKey, signingKeyPath: signingKeyPath, actor: actor)
+        } catch {
+            // Nothing half-written: the new key's files go with the rolled-back rotation.
+            for path in newFiles { unlink(path) }
+            throw error
+        }
+        // Only after the rotation is committed and sealed: a retired private key must not linger.
+        keyStore.removePrivateKey(keyID: oldKeyID)
+        return RotationOutcome(oldKeyID: oldKeyID, newKeyID: newKey.publicKey.keyID, algorithm: newKey.algorithm, receipt: receipt)
+    }
+
+    /// Returns the retired key's id and what the log recorded.
+    private func rotate(to newKey: PrivateKey, signingKeyPath: String?, actor: String) throws(CSIRTError) -> (String, AppendReceipt) {
+        try perform { db in
             guard let old = try SigningKeyRecord.active(db) else { throw CSIRTError(.input, "no active signing key; run `csirt init`") }
             guard old.keyID != newKey.publicKey.keyID else {
                 throw CSIRTError(.input, "\(signingKeyPath ?? "the new key") is already the active signing key")
@@ -51,7 +67,6 @@ extension Application {
             guard try SigningKeyRecord.fetchOne(db, key: newKey.publicKey.keyID) == nil else {
                 throw CSIRTError(.input, "\(signingKeyPath ?? "the new key") was used before (key \(newKey.publicKey.keyID.prefix(16))…); a retired key is not used again")
             }
-            oldKeyID = old.keyID
             try keyStore.store(newKey)
             let now = RFC3339.format(clock())
             var retired = old
@@ -60,15 +75,12 @@ extension Application {
             try retired.update(db)
             try SigningKeyRecord(keyID: newKey.publicKey.keyID, algorithm: newKey.algorithm.rawValue, publicKeyPEM: newKey.publicKey.pem,
                                  status: .active, createdAt: now).insert(db)
-            return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "audit.rotate-key", target: "signing-key", details: [
+            return Mutation(value: old.keyID, entry: AuditEntryDraft(actor: actor, action: "audit.rotate-key", target: "signing-key", details: [
                 "old_keyid": .string(old.keyID),
                 "new_keyid": .string(newKey.publicKey.keyID),
                 "new_alg": .string(newKey.algorithm.rawValue),
             ]), extraSigners: [newKey])
         }
-        // Only after the rotation is committed and sealed: a retired private key must not linger.
-        keyStore.removePrivateKey(keyID: oldKeyID)
-        return RotationOutcome(oldKeyID: oldKeyID, newKeyID: newKey.publicKey.keyID, algorithm: newKey.algorithm, receipt: receipt)
     }
 
     /// Every key the home has used, with the checkpoints each signed in the audit log.

@@ -1,0 +1,68 @@
+import AuditLog
+import CSIRTApplication
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+import GRDB
+import TestSupport
+import XCTest
+
+final class ApplicationTests: XCTestCase {
+    func testHomeResolution() {
+        XCTAssertEqual(CSIRTHome.resolve(explicit: "/srv/csirt", environment: ["CSIRT_HOME": "/x"]).root, "/srv/csirt")
+        XCTAssertEqual(CSIRTHome.resolve(explicit: nil, environment: ["CSIRT_HOME": "/x", "XDG_DATA_HOME": "/d"]).root, "/x")
+        XCTAssertEqual(CSIRTHome.resolve(explicit: nil, environment: ["XDG_DATA_HOME": "/d", "HOME": "/home/u"]).root, "/d/csirt")
+        XCTAssertEqual(CSIRTHome.resolve(explicit: nil, environment: ["XDG_DATA_HOME": "relative", "HOME": "/home/u"]).root, "/home/u/.local/share/csirt",
+                       "a relative XDG_DATA_HOME is ignored, as the XDG spec says")
+        XCTAssertEqual(CSIRTHome.resolve(explicit: nil, environment: ["HOME": "/home/u"]).root, "/home/u/.local/share/csirt")
+    }
+
+    func testEveryMutationIsOneAuditEntryAndTheLogStaysGreen() throws {
+        let directory = TemporaryDirectory()
+        let home = CSIRTHome(root: directory.file("home"))
+        let outcome = try Application.initialize(home: home, signingKeyPath: nil, actor: "setup")
+        XCTAssertTrue(outcome.created)
+        let app = try Application.open(home: home)
+        let note = try app.recordNote(actor: "tanaka", text: "checkpoint 1 mailed to the CISO")
+        XCTAssertEqual(note.entries.map(\.action), ["audit.note"])
+        XCTAssertEqual(note.entries[0].actor, "tanaka")
+        let rotation = try app.rotateKey(actor: "suzuki", signingKeyPath: nil)
+        XCTAssertEqual(rotation.receipt.entries.map(\.action), ["audit.rotate-key"])
+        XCTAssertEqual(rotation.receipt.checkpoints.count, 2)
+        let entries = LogFixtures.lines(of: home.auditLogPath).compactMap { try? AuditEntry.parse($0) }
+        XCTAssertEqual(entries.map(\.action), ["init", "audit.note", "audit.rotate-key"])
+        let report = try AuditVerification.verify(home: home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+        XCTAssertNil(report.failure)
+        let (keys, problem) = try app.signingKeys()
+        XCTAssertNil(problem)
+        XCTAssertEqual(keys.map(\.status), [.retired, .active])
+    }
+
+    /// If the audit entry cannot be written, the database change is rolled back.
+    func testFailedAuditAppendRollsBackTheDatabase() throws {
+        let directory = TemporaryDirectory()
+        let home = CSIRTHome(root: directory.file("home"))
+        _ = try Application.initialize(home: home, signingKeyPath: nil, actor: "setup")
+        let app = try Application.open(home: home)
+        // A damaged tail: the writer refuses to append.
+        let handle = FileHandle(forWritingAtPath: home.auditLogPath)!
+        handle.seekToEndOfFile()
+        handle.write(Data("garbage\n".utf8))
+        try handle.close()
+        let keysBefore = try app.database.read { try SigningKeyRecord.all($0) }
+        XCTAssertThrowsError(try app.rotateKey(actor: "x", signingKeyPath: nil)) { error in
+            XCTAssertEqual((error as? CSIRTError)?.exitCode, 2)
+            XCTAssertTrue("\(error)".contains("damaged"), "\(error)")
+        }
+        XCTAssertEqual(try app.database.read { try SigningKeyRecord.all($0) }, keysBefore, "the rotation was rolled back")
+        let privateKeys = try FileManager.default.contentsOfDirectory(atPath: home.keysDirectory).filter { !$0.hasSuffix(".pub.pem") }
+        XCTAssertEqual(privateKeys, ["\(keysBefore[0].keyID.prefix(16)).pem"], "the active private key is kept, the new one removed")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: home.keysDirectory).count, 2)
+    }
+
+    func testOpeningAMissingHomeIsAClearError() {
+        XCTAssertThrowsError(try Application.open(home: CSIRTHome(root: "/nonexistent/csirt"))) { error in
+            XCTAssertTrue("\(error)".contains("no csirt home here"), "\(error)")
+        }
+    }
+}
