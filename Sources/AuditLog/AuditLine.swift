@@ -65,16 +65,16 @@ struct AuditLine {
             case .action:
                 parsed.action = try nonEmptyString(&scanner, "action")
             case .actor, .target:
-                _ = try nonEmptyString(&scanner, "\(fields[index].0)")
+                _ = try nonEmptyString(&scanner, fields[index].0)
             case .details:
                 guard scanner.current == UInt8(ascii: "{") else { throw scanner.fail("details must be an object") }
                 _ = try scanner.object(materialize: false)
             case .prev, .head:
-                parsed.link = try digest(&scanner, "\(fields[index].0)")
+                parsed.link = try digest(&scanner, fields[index].0)
             case .origin:
                 parsed.origin = try digest(&scanner, "origin")
             case .seq, .size, .number:
-                guard scanner.current != UInt8(ascii: "\"") else { throw scanner.fail("\(fields[index].0) must be an integer") }
+                guard scanner.current != UInt8(ascii: "\"") else { throw scanner.fail("\(fields[index].0.description) must be an integer") }
                 let value = try scanner.integer()
                 guard value >= 1 else { throw scanner.fail("\(fields[index].0) must be at least 1", at: valueStart) }
                 if fields[index].1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
@@ -108,19 +108,19 @@ struct AuditLine {
         return parsed
     }
 
-    private static func string(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Range<Int> {
+    private static func string(_ scanner: inout JSONScanner, _ name: StaticString) throws(JSONSyntaxError) -> Range<Int> {
         guard scanner.current == UInt8(ascii: "\"") else { throw scanner.fail("\(name) must be a string") }
         return try scanner.string()
     }
 
-    private static func nonEmptyString(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Range<Int> {
+    private static func nonEmptyString(_ scanner: inout JSONScanner, _ name: StaticString) throws(JSONSyntaxError) -> Range<Int> {
         let start = scanner.position
         let span = try string(&scanner, name)
         guard !span.isEmpty else { throw scanner.fail("\(name) must not be empty", at: start) }
         return span
     }
 
-    private static func digest(_ scanner: inout JSONScanner, _ name: String) throws(JSONSyntaxError) -> Digest {
+    private static func digest(_ scanner: inout JSONScanner, _ name: StaticString) throws(JSONSyntaxError) -> Digest {
         let start = scanner.position
         let span = try string(&scanner, name)
         guard let value = Digest(hex: UnsafeBufferPointer(rebasing: scanner.bytes[span])) else {

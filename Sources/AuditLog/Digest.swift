@@ -26,34 +26,43 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         self = bytes.withUnsafeBytes { Digest(hashing: $0) }
     }
 
+    /// SHA-256 of `bytes` with a caller's reusable context (the verifier's hot path).
+    init(hashing bytes: UnsafeRawBufferPointer, with context: SHA256Context) {
+        withUnsafeMutableBytes(of: &self) { out in
+            context.hash(bytes, into: out.baseAddress!)
+        }
+    }
+
     /// Parses 64 lowercase hex digits.
     init?(hex: UnsafeBufferPointer<UInt8>) {
-        guard hex.count == 64 else { return nil }
-        var result = Digest()
-        let ok = withUnsafeMutableBytes(of: &result) { out -> Bool in
+        guard hex.count == 64, let base = hex.baseAddress else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var invalid: UInt8 = 0
+        withUnsafeMutableBytes(of: &words) { out in
             for i in 0..<32 {
-                guard let high = Self.nibble(hex[2 * i]), let low = Self.nibble(hex[2 * i + 1]) else { return false }
-                out[i] = high << 4 | low
+                let high = base[2 * i], low = base[2 * i + 1]
+                let (hv, hbad) = Self.nibbleValue(high), (lv, lbad) = Self.nibbleValue(low)
+                invalid |= hbad | lbad
+                out[i] = hv << 4 | lv
             }
-            return true
         }
-        guard ok else { return nil }
-        self = result
+        guard invalid == 0 else { return nil }
+        (a, b, c, d) = words
+    }
+
+    /// Branch-light nibble decoding: (value, 1 if not a lowercase hex digit).
+    @inline(__always)
+    private static func nibbleValue(_ c: UInt8) -> (UInt8, UInt8) {
+        let digit = c &- 0x30, letter = c &- 0x61
+        if digit < 10 { return (digit, 0) }
+        if letter < 6 { return (letter &+ 10, 0) }
+        return (0, 1)
     }
 
     public init?(hex: String) {
         var string = hex
         guard let parsed = string.withUTF8({ Digest(hex: $0) }) else { return nil }
         self = parsed
-    }
-
-    @inline(__always)
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x57
-        default: return nil
-        }
     }
 
     public var bytes: [UInt8] {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a line is not canonical JSON; `offset` is a 0-based byte offset within the line.
 public struct JSONSyntaxError: Error, Sendable, Equatable {
     public let offset: Int
@@ -160,7 +162,15 @@ struct JSONScanner {
         try expect(UInt8(ascii: "\""), "\"")
         let start = position
         let count = bytes.count
+        let base = UnsafeRawPointer(bytes.baseAddress!)
         while position < count {
+            // Skip 8 plain bytes at a time: none is '"', '\\', a control character or non-ASCII.
+            while position + 8 <= count {
+                let word = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                if Self.needsAttention(word) { break }
+                position += 8
+            }
+            guard position < count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
@@ -176,6 +186,17 @@ struct JSONScanner {
             }
         }
         throw fail("line ends inside a string")
+    }
+
+    /// True if any byte of `word` is '"', '\\', below 0x20 or above 0x7f (SWAR, no branches per byte).
+    @inline(__always)
+    private static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (word &- 0x2020_2020_2020_2020) & ~word & highs
+        let quote = hasZeroByte(word ^ 0x2222_2222_2222_2222)
+        let backslash = hasZeroByte(word ^ 0x5c5c_5c5c_5c5c_5c5c)
+        return (word & highs) | control | quote | backslash != 0
     }
 
     private mutating func escape() throws(JSONSyntaxError) {
@@ -230,8 +251,17 @@ struct JSONScanner {
 
     /// Keys compare by their decoded UTF-8 bytes; raw spans suffice when neither has escapes.
     private func keyIsGreater(_ key: Range<Int>, than previous: Range<Int>) -> Bool {
-        let a = decodedBytes(previous), b = decodedBytes(key)
-        return a.lexicographicallyPrecedes(b)
+        if !hasEscape(key) && !hasEscape(previous) {
+            let a = UnsafeBufferPointer(rebasing: bytes[previous]), b = UnsafeBufferPointer(rebasing: bytes[key])
+            let common = min(a.count, b.count)
+            let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+            return order < 0 || (order == 0 && a.count < b.count)
+        }
+        return decodedBytes(previous).lexicographicallyPrecedes(decodedBytes(key))
+    }
+
+    private func hasEscape(_ span: Range<Int>) -> Bool {
+        span.isEmpty ? false : memchr(bytes.baseAddress! + span.lowerBound, 0x5c, span.count) != nil
     }
 
     func decodedBytes(_ span: Range<Int>) -> [UInt8] {

@@ -6,12 +6,14 @@ struct Verification {
     let path: String
     let bytes: UnsafeBufferPointer<UInt8>
     let records: [LineRecord]
+    let problems: [Int: JSONSyntaxError]
     let options: AuditLogVerifier.Options
 
-    init(path: String, bytes: UnsafeBufferPointer<UInt8>, scan: [LineRecord], options: AuditLogVerifier.Options) {
+    init(path: String, bytes: UnsafeBufferPointer<UInt8>, scan: [LineRecord], problems: [Int: JSONSyntaxError], options: AuditLogVerifier.Options) {
         self.path = path
         self.bytes = bytes
         self.records = scan
+        self.problems = problems
         self.options = options
     }
 
@@ -55,7 +57,7 @@ struct Verification {
     private func requireAuditLog() throws(AuditLogError) {
         let usable = records.prefix(2).contains { $0.kind == .entry || $0.kind == .checkpoint }
         if !usable {
-            let detail = records.first?.problem.map { ": \($0.reason)" } ?? ""
+            let detail = problems[0].map { ": \($0.reason)" } ?? ""
             throw AuditLogError("\(path):1: not a csirt audit log\(detail)")
         }
     }
@@ -88,7 +90,7 @@ struct Verification {
                     message: "the last line is \(record.length) bytes without a final newline (an interrupted write); the next csirt write repairs it with an audit.recover entry"
                 )
             case .invalid:
-                let problem = record.problem!
+                let problem = problems[i] ?? JSONSyntaxError(offset: 0, reason: "unreadable")
                 return IntegrityFailure(
                     line: lineNumber, seq: nil, reason: .modified,
                     message: "not a valid audit line: \(problem.reason) (byte \(problem.offset + 1))"
@@ -121,9 +123,9 @@ struct Verification {
                 if record.checkpointNumber != walk.expectedCheckpoint {
                     return numberingFailure(at: i, found: record.checkpointNumber, expected: walk.expectedCheckpoint, what: "checkpoint number")
                 }
-                if record.origin != origin {
+                if !record.originMatches {
                     return IntegrityFailure(line: lineNumber, seq: record.number, reason: .modified,
-                                            message: "the checkpoint names another log (origin \(record.origin.hex.prefix(16))…, this log's line 1 hashes to \(origin.hex.prefix(16))…)")
+                                            message: "the checkpoint names another log as its origin (this log's line 1 hashes to \(origin.hex.prefix(16))…)")
                 }
                 walk.expectedCheckpoint += 1
                 walk.checkpoints.append(i)
@@ -238,55 +240,74 @@ struct Verification {
         try! Checkpoint.parse(Array(line(index)))
     }
 
-    /// nil when the checkpoint at `index` verifies with a trusted key.
-    private func signatureProblem(ofLine index: Int) -> (IntegrityFailure.Reason, String)? {
-        let checkpoint: Checkpoint
-        do {
-            checkpoint = try Checkpoint.parse(Array(line(index)))
-        } catch {
-            return (.modified, "not a valid checkpoint: \(error.reason)")
+    /// nil when the checkpoint at `index` is by a trusted key and (if `verify`) its signature holds.
+    private func signatureProblem(ofLine index: Int, verify: Bool = true) -> (IntegrityFailure.Reason, String)? {
+        let record = records[index]
+        let text = line(index)
+        guard let parsed = try? AuditLine.parse(text) else { return (.modified, "not a valid checkpoint") }
+        let keyID = String(decoding: UnsafeBufferPointer(rebasing: text[parsed.keyID]), as: UTF8.self)
+        switch record.keyIndex {
+        case LineRecord.unknownKey:
+            return (.unknownKey, "signed by key \(keyID), which is not among the trusted keys")
+        case LineRecord.wrongAlgorithm:
+            let alg = String(decoding: UnsafeBufferPointer(rebasing: text[parsed.algorithm]), as: UTF8.self)
+            return (.badSignature, "alg says \(alg), but key \(keyID.prefix(16))… is of another type")
+        default:
+            break
         }
-        guard let key = options.trustedKeys.first(where: { $0.keyID == checkpoint.keyID }) else {
-            return (.unknownKey, "signed by key \(checkpoint.keyID), which is not among the trusted keys")
+        guard verify else { return nil }
+        let key = options.trustedKeys[Int(record.keyIndex)]
+        guard let signature = Base64.decode(String(decoding: UnsafeBufferPointer(rebasing: text[parsed.signature]), as: UTF8.self)) else {
+            return (.badSignature, "sig is not valid Base64")
         }
-        if let problem = checkpoint.signatureProblem(with: key) {
-            return (.badSignature, problem)
-        }
-        return nil
+        let message = Checkpoint.signedText(origin: records[0].hash, size: record.number, head: record.link)
+        return key.verify(signature: signature, message: message) ? nil : (.badSignature, "the signature does not verify with key \(keyID.prefix(16))…")
     }
 
     private func verifySignatures(_ indices: [Int]) -> (IntegrityFailure?, [Int], [VerificationReport.KeyUsage]) {
+        // Which signatures OpenSSL checks: all, or the newest of each key.
+        var mustVerify = [Bool](repeating: options.signatures == .all, count: indices.count)
+        if options.signatures == .latest {
+            var newest: [Int16: Int] = [:]
+            for (k, index) in indices.enumerated() where records[index].keyIndex >= 0 { newest[records[index].keyIndex] = k }
+            for k in newest.values { mustVerify[k] = true }
+        }
         let outcomes = UnsafeMutableBufferPointer<(IntegrityFailure.Reason, String)?>.allocate(capacity: indices.count)
         outcomes.initialize(repeating: nil)
         defer { outcomes.deallocate() }
         // Each batch writes only its own slots; the verification state is read-only here.
         nonisolated(unsafe) let shared = outcomes
         nonisolated(unsafe) let verification = self
+        let verifyFlags = mustVerify
         // Signature checks dominate when checkpoints are dense; spread them over the cores.
         let stride = 256
         let batches = (indices.count + stride - 1) / stride
         DispatchQueue.concurrentPerform(iterations: batches) { batch in
             for k in (batch * stride)..<min(indices.count, (batch + 1) * stride) {
-                shared[k] = verification.signatureProblem(ofLine: indices[k])
+                let record = verification.records[indices[k]]
+                if record.keyIndex < 0 || verifyFlags[k] {
+                    shared[k] = verification.signatureProblem(ofLine: indices[k], verify: verifyFlags[k])
+                }
             }
         }
         var verified: [Int] = []
-        var usage: [String: VerificationReport.KeyUsage] = [:]
-        var order: [String] = []
+        var usage: [Int16: VerificationReport.KeyUsage] = [:]
+        var order: [Int16] = []
         for (k, index) in indices.enumerated() {
             if let (reason, message) = outcomes[k] {
                 let failure = IntegrityFailure(line: index + 1, seq: records[index].number, reason: reason, message: message)
                 return (failure, verified, order.map { usage[$0]! })
             }
             verified.append(index)
-            let checkpoint = checkpoint(at: index)
-            if usage[checkpoint.keyID] == nil {
-                order.append(checkpoint.keyID)
-                usage[checkpoint.keyID] = .init(keyID: checkpoint.keyID, algorithm: checkpoint.algorithm, checkpoints: 0,
-                                                firstSize: checkpoint.size, lastSize: checkpoint.size)
+            let record = records[index]
+            if usage[record.keyIndex] == nil {
+                let key = options.trustedKeys[Int(record.keyIndex)]
+                order.append(record.keyIndex)
+                usage[record.keyIndex] = .init(keyID: key.keyID, algorithm: key.algorithm.rawValue, checkpoints: 0,
+                                               firstSize: record.number, lastSize: record.number)
             }
-            usage[checkpoint.keyID]!.checkpoints += 1
-            usage[checkpoint.keyID]!.lastSize = checkpoint.size
+            usage[record.keyIndex]!.checkpoints += 1
+            usage[record.keyIndex]!.lastSize = record.number
         }
         return (nil, verified, order.map { usage[$0]! })
     }

@@ -7,6 +7,7 @@ public enum AuditVerification {
     /// Verifies the home's log (or `logPath`) with the given public keys, else every key in the
     /// home's `keys/`. Integrity problems are in the report; input problems throw.
     public static func verify(home: CSIRTHome?, logPath: String?, publicKeyPaths: [String], anchorPath: String?,
+                              signatures: AuditLogVerifier.SignaturePolicy = .all,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws(CSIRTError) -> VerificationReport {
         let path = try resolveLog(home: home, logPath: logPath)
         let keys: [PublicKey]
@@ -20,7 +21,7 @@ public enum AuditVerification {
         }
         let anchor = try anchorPath.map { path throws(CSIRTError) in try readAnchor(path) }
         return try mapErrors {
-            try AuditLogVerifier.verify(path: path, options: .init(trustedKeys: keys, anchor: anchor, progress: progress))
+            try AuditLogVerifier.verify(path: path, options: .init(trustedKeys: keys, anchor: anchor, signatures: signatures, progress: progress))
         }
     }
 

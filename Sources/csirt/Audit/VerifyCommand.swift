@@ -3,6 +3,8 @@ import AuditLog
 import CSIRTApplication
 import Foundation
 
+extension AuditLogVerifier.SignaturePolicy: ExpressibleByArgument {}
+
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -25,6 +27,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A checkpoint line kept elsewhere (from `csirt audit checkpoint`) that the log must extend.", valueName: "file"))
     var checkpoint: String?
 
+    @Option(name: .long, help: ArgumentHelp("Signatures to check with OpenSSL: all, or latest (the newest of each key; the chain binds every earlier line to it).", valueName: "all|latest"))
+    var signatures: AuditLogVerifier.SignaturePolicy = .all
+
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
@@ -41,7 +46,8 @@ struct VerifyCommand: ParsableCommand {
         if let line = progressLine {
             progress = { done, total in line.update(done: done, total: total) }
         }
-        let report = try AuditVerification.verify(home: home, logPath: log, publicKeyPaths: pubkey, anchorPath: checkpoint, progress: progress)
+        let report = try AuditVerification.verify(home: home, logPath: log, publicKeyPaths: pubkey, anchorPath: checkpoint,
+                                                      signatures: signatures, progress: progress)
         progressLine?.finish()
         switch format {
         case .json: Output.json(Self.json(report))
