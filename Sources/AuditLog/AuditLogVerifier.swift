@@ -13,11 +13,11 @@ public struct AuditLogVerifier {
         public var anchor: Checkpoint?
         /// Which checkpoint signatures to verify with OpenSSL.
         public var signatures: SignaturePolicy
-        /// Called now and then with (bytes done, bytes in all), from worker threads.
-        public var progress: (@Sendable (Int, Int) -> Void)?
+        /// Called now and then from worker threads.
+        public var progress: VerificationProgress?
 
         public init(trustedKeys: [PublicKey], anchor: Checkpoint? = nil, signatures: SignaturePolicy = .all,
-                    progress: (@Sendable (Int, Int) -> Void)? = nil) {
+                    progress: VerificationProgress? = nil) {
             self.trustedKeys = trustedKeys
             self.anchor = anchor
             self.signatures = signatures
@@ -91,7 +91,7 @@ enum LogScan {
         var algorithms: [[UInt8]]
     }
 
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, trustedKeys: [PublicKey], progress: (@Sendable (Int, Int) -> Void)?) -> Result {
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, trustedKeys: [PublicKey], progress: VerificationProgress?) -> Result {
         // The origin is line 1's hash; every checkpoint must repeat it.
         var origin: Digest? = nil
         if let newline = memchr(bytes.baseAddress!, 0x0a, bytes.count) {
@@ -116,7 +116,7 @@ enum LogScan {
         let results = UnsafeMutableBufferPointer<Chunk>.allocate(capacity: chunkCount)
         results.initialize(repeating: Chunk())
         defer { results.deallocate() }
-        let done = ProgressCounter(total: bytes.count, report: progress)
+        let done = ProgressCounter(phase: .reading, total: bytes.count, report: progress)
         // Each chunk writes only its own slot; the mapped bytes are read-only.
         nonisolated(unsafe) let shared = (bytes, results, boundaries, context)
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
@@ -188,14 +188,27 @@ extension LogScan {
     }
 }
 
-/// Throttled progress from worker threads.
+/// What verification is doing, for a progress display.
+public enum VerificationPhase: String, Sendable {
+    /// Hashing and parsing every line (progress in bytes).
+    case reading
+    /// Checking checkpoint signatures with OpenSSL (progress in signatures).
+    case signatures = "checking signatures"
+}
+
+/// (phase, done, total), called from worker threads.
+public typealias VerificationProgress = @Sendable (VerificationPhase, Int, Int) -> Void
+
+/// Progress from worker threads, added up under a lock.
 final class ProgressCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
+    private let phase: VerificationPhase
     private let total: Int
-    private let report: (@Sendable (Int, Int) -> Void)?
+    private let report: VerificationProgress?
 
-    init(total: Int, report: (@Sendable (Int, Int) -> Void)?) {
+    init(phase: VerificationPhase, total: Int, report: VerificationProgress?) {
+        self.phase = phase
         self.total = total
         self.report = report
     }
@@ -206,6 +219,6 @@ final class ProgressCounter: @unchecked Sendable {
         done += bytes
         let now = done
         lock.unlock()
-        report(now, total)
+        report(phase, now, total)
     }
 }

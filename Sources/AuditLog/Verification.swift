@@ -279,6 +279,7 @@ struct Verification {
         nonisolated(unsafe) let shared = outcomes
         nonisolated(unsafe) let verification = self
         let verifyFlags = mustVerify
+        let progress = ProgressCounter(phase: .signatures, total: indices.count, report: options.progress)
         // Signature checks dominate when checkpoints are dense; spread them over the cores.
         let stride = 256
         let batches = (indices.count + stride - 1) / stride
@@ -289,6 +290,7 @@ struct Verification {
                     shared[k] = verification.signatureProblem(ofLine: indices[k], verify: verifyFlags[k])
                 }
             }
+            progress.add(min(indices.count, (batch + 1) * stride) - batch * stride)
         }
         var verified: [Int] = []
         var usage: [Int16: VerificationReport.KeyUsage] = [:]

@@ -8,7 +8,7 @@ public enum AuditVerification {
     /// home's `keys/`. Integrity problems are in the report; input problems throw.
     public static func verify(home: CSIRTHome?, logPath: String?, publicKeyPaths: [String], anchorPath: String?,
                               signatures: AuditLogVerifier.SignaturePolicy = .all,
-                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws(CSIRTError) -> VerificationReport {
+                              progress: VerificationProgress? = nil) throws(CSIRTError) -> VerificationReport {
         let path = try resolveLog(home: home, logPath: logPath)
         let keys: [PublicKey]
         if !publicKeyPaths.isEmpty {

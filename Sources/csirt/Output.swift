@@ -35,19 +35,21 @@ enum Output {
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private var lastPercent = -1
+    private var lastPhase = ""
     private let label: String
 
     init(label: String) {
         self.label = label
     }
 
-    func update(done: Int, total: Int) {
+    func update(phase: String, done: Int, total: Int) {
         let percent = total > 0 ? done * 100 / total : 100
         lock.lock()
         defer { lock.unlock() }
-        guard percent != lastPercent else { return }
+        guard percent != lastPercent || phase != lastPhase else { return }
         lastPercent = percent
-        FileHandle.standardError.write(Data("\r\(label) \(percent)%".utf8))
+        lastPhase = phase
+        FileHandle.standardError.write(Data("\r\u{1b}[K\(label): \(phase) \(percent)%".utf8))
     }
 
     func finish() {

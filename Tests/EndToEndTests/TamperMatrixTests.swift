@@ -65,6 +65,25 @@ final class TamperMatrixTests: XCTestCase {
         }
     }
 
+    /// With only the newest signature per key checked, the chain still catches every change.
+    func testSignaturesLatestStillCatchesChanges() throws {
+        var random = SeededGenerator(seed: 11)
+        for index in Array(pristine.indices).shuffled(using: &random).prefix(25) {
+            var lines = pristine
+            let position = Int.random(in: 0..<lines[index].count, using: &random)
+            lines[index][position] ^= lines[index][position] == 0x0b ? 0x02 : 0x01
+            let verdict = try verify(lines, extra: ["--signatures", "latest"])
+            XCTAssertEqual(verdict.status, 1, verdict.text)
+            XCTAssertEqual(verdict.line, index + 1, "line \(index + 1) byte \(position): \(verdict.text)")
+        }
+        XCTAssertEqual(try verify(pristine, extra: ["--signatures", "latest"]).status, 0)
+        let other = try PrivateKey.generateEd25519()
+        pubPath = directory.write("other.pub.pem", other.publicKey.pem)
+        let swapped = try verify(pristine, extra: ["--signatures", "latest"])
+        XCTAssertEqual(swapped.reason, "unknown-key", swapped.text)
+        XCTAssertEqual(swapped.line, 2)
+    }
+
     func testDeletedLine() throws {
         for index in [1, 2, 500, 733, pristine.count - 3] {
             var lines = pristine

@@ -42,9 +42,9 @@ struct VerifyCommand: ParsableCommand {
         if Output.stderrIsTerminal && size > 32 << 20 {
             progressLine = ProgressLine(label: "verifying \(path)")
         }
-        var progress: (@Sendable (Int, Int) -> Void)? = nil
+        var progress: VerificationProgress? = nil
         if let line = progressLine {
-            progress = { done, total in line.update(done: done, total: total) }
+            progress = { phase, done, total in line.update(phase: phase.rawValue, done: done, total: total) }
         }
         let report = try AuditVerification.verify(home: home, logPath: log, publicKeyPaths: pubkey, anchorPath: checkpoint,
                                                       signatures: signatures, progress: progress)
