@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // OpenSSL 3 libcrypto, the only cryptography csirt uses.
@@ -21,6 +22,10 @@ let package = Package(
         ),
         // Small, safe Swift wrapper: keys, SHA-256, signatures.
         .target(name: "CSIRTCrypto", dependencies: ["COpenSSL"]),
+        // Incidents, their lifecycle, playbooks and deadlines: pure domain, no I/O.
+        .target(name: "Incidents"),
+        // Playbooks read from YAML, with every problem located as file:line:column.
+        .target(name: "PlaybookYAML", dependencies: ["Incidents", .product(name: "Yams", package: "Yams")]),
         // The hash-chained, signed audit log: format, writer, verifier.
         .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
         // The SQLite store (GRDB, WAL).
