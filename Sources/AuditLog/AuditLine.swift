@@ -38,6 +38,8 @@ struct AuditLine {
         var scanner = JSONScanner(line)
         var parsed = AuditLine(kind: .entry, number: 0, link: .zero)
         try scanner.expect(UInt8(ascii: "{"), "{ at the start of the line")
+        // The line's own object is one level, as in CanonicalJSON.parse.
+        scanner.depth = 1
         var template: [(StaticString, Field)]? = nil
         var index = 0
         while true {
@@ -80,7 +82,7 @@ struct AuditLine {
                 if fields[index].1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
             case .time:
                 let span = try string(&scanner, "time")
-                guard RFC3339.isValid(line, span) else { throw scanner.fail("time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SSZ)", at: valueStart) }
+                guard RFC3339.isValid(line, span) else { throw scanner.fail("time is not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, whole seconds)", at: valueStart) }
             case .alg:
                 parsed.algorithm = try nonEmptyString(&scanner, "alg")
             case .keyid:

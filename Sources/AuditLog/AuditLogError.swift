@@ -2,9 +2,12 @@
 /// unreadable file, something that is not an audit log, a malformed anchor.
 public struct AuditLogError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
+    /// The log is not as csirt left it (truncated, rewritten): a failed check (exit 1), not bad input.
+    public let isIntegrityFailure: Bool
 
-    public init(_ message: String) {
+    public init(_ message: String, integrity: Bool = false) {
         self.message = message
+        self.isIntegrityFailure = integrity
     }
 
     public var description: String { message }

@@ -1,10 +1,11 @@
 import Foundation
+
 /// The newest checkpoint of a log, for keeping elsewhere as an anchor.
 public struct LatestCheckpoint: Sendable {
     public var checkpoint: Checkpoint
     /// The line exactly as it stands in the log, without its newline.
     public var line: String
-    /// Entries follow it that no checkpoint seals yet (a writer died mid-batch).
+    /// Lines follow it that no checkpoint seals.
     public var unsealedAfter: Bool
 }
 
@@ -14,14 +15,24 @@ public enum AuditLogReader {
         let fd = try LogFile.openForReading(path)
         defer { close(fd) }
         LogFile.lock(fd, exclusive: false)
-        let tail = try TailReader(fd: fd, path: path).read()
-        guard let line = tail.lastCheckpointLine else {
-            throw AuditLogError("\(path): holds no checkpoint")
+        let tail = TailReader(fd: fd, path: path)
+        let size = LogFile.size(fd)
+        guard size > 0 else { throw AuditLogError("\(path): empty file, not an audit log") }
+        var end = try tail.previousLineStart(before: size)
+        var unsealed = end < size
+        while end > 0 && size - end <= AuditLogWriter.maximumTailSearch {
+            let start = try tail.previousLineStart(before: end - 1)
+            let line = Array(try LogFile.readExactly(fd, count: end - start, at: start).dropLast())
+            if line.starts(with: Array(#"{"alg":"#.utf8)) {
+                do {
+                    return LatestCheckpoint(checkpoint: try Checkpoint.parse(line), line: String(decoding: line, as: UTF8.self), unsealedAfter: unsealed)
+                } catch {
+                    throw AuditLogError("\(path): the last checkpoint is damaged (\(error.reason)); run `csirt audit verify`")
+                }
+            }
+            unsealed = true
+            end = start
         }
-        do {
-            return LatestCheckpoint(checkpoint: try Checkpoint.parse(line), line: String(decoding: line, as: UTF8.self), unsealedAfter: tail.unsealed)
-        } catch {
-            throw AuditLogError("\(path): the last checkpoint is damaged (\(error.reason)); run `csirt audit verify`")
-        }
+        throw AuditLogError("\(path): holds no checkpoint near its end")
     }
 }

@@ -5,48 +5,66 @@ import Foundation
 public struct AppendReceipt: Sendable, Equatable {
     public var entries: [AuditEntry]
     public var checkpoints: [Checkpoint]
-    /// Recovery entries the writer added before the caller's own (a torn tail, unsealed entries).
+    /// Recovery entries the writer added before the caller's own (bytes it found after its last write).
     public var recoveries: [AuditEntry]
+    /// Where the log stands now; keep it for the next append.
+    public var position: LogPosition
 }
 
 /// Appends batches to an audit log: the batch's entries, then one signed checkpoint per signer,
-/// all in one write under an exclusive lock, then fsync. The writer never starts a new chain on
-/// an existing path, never appends to an empty or damaged log, and repairs an interrupted write
-/// (a torn last line) with a recorded `audit.recover` entry.
+/// all in one write under an exclusive lock, then fsync.
+///
+/// The writer never signs lines it did not write. It continues from its last position — given
+/// by the caller (the database remembers it) or, failing that, the last checkpoint that verifies
+/// with one of the signing keys. Bytes after that point (a torn line from a crash, a batch whose
+/// database transaction never committed, or lines someone else appended) are cut off and kept as
+/// evidence in an `audit.recover` entry. A log shorter than the position, or whose last line no
+/// longer hashes to the position's head, is refused: it was cut or rewritten.
 public struct AuditLogWriter: Sendable {
     public let path: String
     /// Longest line the writer accepts from a caller; the verifier rejects longer ones too.
     public static let maximumLineLength = 1 << 20
+    /// How far back the writer looks for its last checkpoint when no position is given.
+    static let maximumTailSearch = 16 << 20
 
     public init(path: String) {
         self.path = path
     }
 
     /// Creates the log with its first entry (`init`) and first checkpoint. Fails if the file exists.
+    /// The file appears complete or not at all: it is written under a temporary name and linked into place.
     public static func create(path: String, initDraft: AuditEntryDraft, signer: PrivateKey, time: String) throws -> AppendReceipt {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            if errno == EEXIST { throw AuditLogError("\(path): already exists; csirt never starts a second chain on an existing log") }
-            throw AuditLogError("\(path): cannot create: \(LogFile.describe(errno: errno))")
-        }
-        defer { close(fd) }
-        LogFile.lock(fd, exclusive: true)
+        try validate(initDraft)
         let entry = AuditEntry(seq: 1, time: time, draft: initDraft, prev: .zero)
         let line = entry.line + [0x0a]
         let origin = Digest(hashing: line)
-        let state = TailState(lastSeq: 1, lastHash: origin, origin: origin, checkpointCount: 0)
         var bytes = line
-        let checkpoints = try seal(state: state, signers: [signer], into: &bytes)
-        try commit(fd: fd, bytes: bytes, restoreSize: 0)
+        let (checkpoints, head) = try seal(lastSeq: 1, lastHash: origin, origin: origin, checkpointCount: 0, signers: [signer], into: &bytes)
+
+        let temporary = path + ".creating-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw AuditLogError("\(path): cannot create: \(LogFile.describe(errno: errno))") }
+        defer { unlink(temporary) }
+        let failure = LogFile.writeAll(fd, bytes) ?? (fsync(fd) == 0 ? nil : errno)
+        close(fd)
+        if let failure { throw AuditLogError("\(path): cannot write: \(LogFile.describe(errno: failure))") }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { throw AuditLogError("\(path): already exists; csirt never starts a second chain on an existing log") }
+            throw AuditLogError("\(path): cannot create: \(LogFile.describe(errno: errno))")
+        }
         LogFile.syncDirectory(of: path)
-        return AppendReceipt(entries: [entry], checkpoints: checkpoints, recoveries: [])
+        let position = LogPosition(bytes: bytes.count, head: head.hex, origin: origin.hex, lastSeq: 1, checkpoints: 1)
+        return AppendReceipt(entries: [entry], checkpoints: checkpoints, recoveries: [], position: position)
     }
 
     /// Appends `drafts` and seals them with a checkpoint by each of `signers` (usually one; two
     /// during a key rotation). `time` is the RFC 3339 time written on every entry of the batch.
+    /// `expecting` is where the previous append left the log (nil: find the last checkpoint that
+    /// verifies with a signer's key).
     @discardableResult
-    public func append(_ drafts: [AuditEntryDraft], signers: [PrivateKey], time: String) throws -> AppendReceipt {
+    public func append(_ drafts: [AuditEntryDraft], signers: [PrivateKey], time: String, expecting: LogPosition? = nil) throws -> AppendReceipt {
         precondition(!signers.isEmpty, "a batch is always sealed")
+        for draft in drafts { try Self.validate(draft) }
         let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw AuditLogError("\(path): the audit log is missing; restore it from a backup (csirt never starts a new chain silently)") }
@@ -55,63 +73,93 @@ public struct AuditLogWriter: Sendable {
         defer { close(fd) }
         LogFile.lock(fd, exclusive: true)
 
-        var tail = try TailReader(fd: fd, path: path).read()
-        var recoveries: [AuditEntryDraft] = []
-        let restoreSize = tail.tornStart ?? tail.fileSize
-        if let tornStart = tail.tornStart {
-            let torn = try LogFile.readExactly(fd, count: tail.fileSize - tornStart, at: tornStart)
-            var details: [String: JSONValue] = [
-                "reason": "torn-line",
-                "removed_bytes": .integer(Int64(torn.count)),
-                "removed_sha256": .string(Hex.encode(SHA256.hash(torn))),
-            ]
-            // Keep the evidence itself when it is small; a torn write is at most one batch.
-            if torn.count <= 65_536 { details["removed_base64"] = .string(Base64.encode(torn)) }
-            recoveries.append(AuditEntryDraft(actor: "csirt", action: "audit.recover", target: "audit-log", details: details))
-            guard ftruncate(fd, off_t(tornStart)) == 0 else {
-                throw AuditLogError("\(path): cannot remove the torn last line: \(LogFile.describe(errno: errno))")
-            }
+        let tail = TailReader(fd: fd, path: path)
+        let size = LogFile.size(fd)
+        guard size > 0 else {
+            throw AuditLogError("\(path): the audit log is empty; it was truncated — restore it from a backup (csirt never starts a new chain silently)", integrity: true)
         }
-        if tail.unsealed {
-            recoveries.append(AuditEntryDraft(actor: "csirt", action: "audit.recover", target: "audit-log", details: [
-                "reason": "unsealed-entries",
-                "last_seq": .integer(tail.state.lastSeq),
-            ]))
+        let position = try expecting.map { expected throws in try tail.confirm(expected, size: size) }
+            ?? tail.lastVerifiedCheckpoint(size: size, keys: signers.map(\.publicKey))
+        guard let origin = Digest(hex: position.origin), var lastHash = Digest(hex: position.head) else {
+            throw AuditLogError("the recorded audit-log position is malformed")
+        }
+
+        var recoveries: [AuditEntryDraft] = []
+        var unknownTail: [UInt8] = []
+        if size > position.bytes {
+            unknownTail = try LogFile.readExactly(fd, count: size - position.bytes, at: position.bytes)
+            let torn = !unknownTail.contains(0x0a)
+            var details: [String: JSONValue] = [
+                // torn-line: an interrupted write; unrecorded-tail: complete lines csirt did not record
+                // as written (a crash before the database committed, or an outside append).
+                "reason": .string(torn ? "torn-line" : "unrecorded-tail"),
+                "removed_bytes": .integer(Int64(unknownTail.count)),
+                "removed_sha256": .string(Hex.encode(SHA256.hash(unknownTail))),
+            ]
+            if unknownTail.count <= 65_536 { details["removed_base64"] = .string(Base64.encode(unknownTail)) }
+            recoveries.append(AuditEntryDraft(actor: "csirt", action: "audit.recover", target: "audit-log", details: details))
         }
 
         var bytes: [UInt8] = []
         var written: [AuditEntry] = []
+        var lastSeq = position.lastSeq
         for draft in recoveries + drafts {
-            let entry = AuditEntry(seq: tail.state.lastSeq + 1, time: time, draft: draft, prev: tail.state.lastHash)
+            let (seq, overflow) = lastSeq.addingReportingOverflow(1)
+            guard !overflow else { throw AuditLogError("\(path): seq would overflow; the log is damaged", integrity: true) }
+            let entry = AuditEntry(seq: seq, time: time, draft: draft, prev: lastHash)
             let line = entry.line
             guard line.count <= Self.maximumLineLength else {
                 throw AuditLogError("audit entry \(draft.action) for \(draft.target) is \(line.count) bytes; the limit is 1 MiB")
             }
             bytes += line
             bytes.append(0x0a)
-            tail.state.lastSeq = entry.seq
-            tail.state.lastHash = Digest(hashing: line + [0x0a])
+            lastSeq = seq
+            lastHash = Digest(hashing: line + [0x0a])
             written.append(entry)
         }
-        let checkpoints = try Self.seal(state: tail.state, signers: signers, into: &bytes)
-        try Self.commit(fd: fd, bytes: bytes, restoreSize: restoreSize)
+        let (checkpoints, head) = try Self.seal(lastSeq: lastSeq, lastHash: lastHash, origin: origin, checkpointCount: position.checkpoints,
+                                                signers: signers, into: &bytes)
+        // Cut the unknown tail only now that the batch is ready; put it back if the write fails.
+        if !unknownTail.isEmpty {
+            guard ftruncate(fd, off_t(position.bytes)) == 0 else {
+                throw AuditLogError("\(path): cannot cut the unrecorded tail: \(LogFile.describe(errno: errno))")
+            }
+        }
+        do {
+            try Self.commit(fd: fd, bytes: bytes, restoreSize: position.bytes)
+        } catch {
+            if !unknownTail.isEmpty { _ = LogFile.writeAll(fd, unknownTail) }
+            throw error
+        }
+        let newPosition = LogPosition(bytes: position.bytes + bytes.count, head: head.hex, origin: position.origin,
+                                      lastSeq: lastSeq, checkpoints: checkpoints.last!.number)
         return AppendReceipt(entries: Array(written.dropFirst(recoveries.count)), checkpoints: checkpoints,
-                             recoveries: Array(written.prefix(recoveries.count)))
+                             recoveries: Array(written.prefix(recoveries.count)), position: newPosition)
     }
 
-    private static func seal(state: TailState, signers: [PrivateKey], into bytes: inout [UInt8]) throws -> [Checkpoint] {
-        var head = state.lastHash
-        var number = state.checkpointCount
+    /// Entries need an actor, an action and a target; the verifier rejects empty ones.
+    static func validate(_ draft: AuditEntryDraft) throws {
+        for (name, value) in [("actor", draft.actor), ("action", draft.action), ("target", draft.target)] where value.isEmpty {
+            throw AuditLogError("an audit entry needs a non-empty \(name)")
+        }
+    }
+
+    private static func seal(lastSeq: Int64, lastHash: Digest, origin: Digest, checkpointCount: Int64, signers: [PrivateKey],
+                             into bytes: inout [UInt8]) throws -> ([Checkpoint], Digest) {
+        var head = lastHash
+        var number = checkpointCount
         var checkpoints: [Checkpoint] = []
         for signer in signers {
-            number += 1
-            let checkpoint = try Checkpoint.sign(origin: state.origin, size: state.lastSeq, head: head, number: number, key: signer)
+            let (next, overflow) = number.addingReportingOverflow(1)
+            guard !overflow else { throw AuditLogError("checkpoint number would overflow; the log is damaged", integrity: true) }
+            number = next
+            let checkpoint = try Checkpoint.sign(origin: origin, size: lastSeq, head: head, number: number, key: signer)
             let line = checkpoint.line + [0x0a]
             bytes += line
             head = Digest(hashing: line)
             checkpoints.append(checkpoint)
         }
-        return checkpoints
+        return (checkpoints, head)
     }
 
     /// One write, then fsync; on failure the file is cut back so that nothing half-written stays.
@@ -121,89 +169,64 @@ public struct AuditLogWriter: Sendable {
             throw AuditLogError("cannot write the audit log: \(LogFile.describe(errno: code))")
         }
         guard fsync(fd) == 0 else {
-            throw AuditLogError("cannot sync the audit log to disk: \(LogFile.describe(errno: errno))")
+            let code = errno
+            _ = ftruncate(fd, off_t(restoreSize))
+            throw AuditLogError("cannot sync the audit log to disk: \(LogFile.describe(errno: code))")
         }
     }
 }
 
-/// Where the log stands: enough to append the next batch without reading the whole file.
-struct TailState {
-    var lastSeq: Int64
-    var lastHash: Digest
-    var origin: Digest
-    var checkpointCount: Int64
-}
-
-struct TailReport {
-    var state: TailState
-    var fileSize: Int
-    /// Offset of a torn (unterminated) last line, if there is one.
-    var tornStart: Int?
-    /// The last complete line is an entry, not a checkpoint: a writer died mid-batch.
-    var unsealed: Bool
-    /// The newest checkpoint line (without its newline).
-    var lastCheckpointLine: [UInt8]? = nil
-}
-
-/// Reads the first line (for the origin) and walks back from the end to the last checkpoint.
+/// Reads around the end of the log without reading all of it.
 struct TailReader {
     let fd: Int32
     let path: String
 
-    func read() throws -> TailReport {
-        let size = LogFile.size(fd)
-        guard size > 0 else {
-            throw AuditLogError("\(path): the audit log is empty; it was truncated — restore it from a backup (csirt never starts a new chain silently)")
+    /// Checks that the log still holds what the position describes.
+    func confirm(_ expected: LogPosition, size: Int) throws -> LogPosition {
+        guard size >= expected.bytes else {
+            throw AuditLogError("\(path): the audit log is \(size) bytes, shorter than the \(expected.bytes) csirt last wrote: it was truncated; run `csirt audit verify`", integrity: true)
         }
-        let head = try LogFile.readExactly(fd, count: min(size, AuditLogWriter.maximumLineLength + 1), at: 0)
-        guard let firstEnd = head.firstIndex(of: 0x0a) else {
-            throw AuditLogError("\(path):1: the first line is damaged or incomplete; run `csirt audit verify`")
+        guard try originHash() == expected.origin else {
+            throw AuditLogError("\(path): line 1 is not the line csirt wrote: the log was replaced; run `csirt audit verify`", integrity: true)
         }
-        let origin = Digest(hashing: Array(head[...firstEnd]))
+        let start = try previousLineStart(before: expected.bytes - 1)
+        let line = try LogFile.readExactly(fd, count: expected.bytes - start, at: start)
+        guard Digest(hashing: line).hex == expected.head else {
+            throw AuditLogError("\(path): the line csirt wrote last has changed: the log was rewritten; run `csirt audit verify`", integrity: true)
+        }
+        return expected
+    }
 
-        var end = size
-        var tornStart: Int? = nil
-        let lastByte = try LogFile.readExactly(fd, count: 1, at: size - 1)
-        if lastByte != [0x0a] {
-            let start = try previousLineStart(before: size)
-            tornStart = start
-            end = start
+    /// SHA-256 of line 1 (with its newline), hex.
+    func originHash() throws -> String {
+        let head = try LogFile.readExactly(fd, count: min(LogFile.size(fd), AuditLogWriter.maximumLineLength + 1), at: 0)
+        guard let end = head.firstIndex(of: 0x0a) else {
+            throw AuditLogError("\(path):1: the first line is damaged or incomplete; run `csirt audit verify`", integrity: true)
         }
-        var lastSeq: Int64? = nil
-        var lastHash = Digest()
-        var unsealed = false
-        while end > 0 {
+        return Digest(hashing: Array(head[...end])).hex
+    }
+
+    /// The position just after the newest checkpoint whose signature verifies with one of `keys`.
+    func lastVerifiedCheckpoint(size: Int, keys: [PublicKey]) throws -> LogPosition {
+        let origin = try originHash()
+        // Start at the last newline: a torn line after it is not a candidate.
+        var end = try previousLineStart(before: size)
+        while end > 0 && size - end <= AuditLogWriter.maximumTailSearch {
             let start = try previousLineStart(before: end - 1)
             let line = try LogFile.readExactly(fd, count: end - start, at: start)
-            let body = Array(line.dropLast())
-            let parsed: AuditLine
-            do {
-                parsed = try body.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in try AuditLine.parse(buffer) }
-            } catch {
-                throw AuditLogError("\(path): a line near the end is damaged (\(error.reason)); run `csirt audit verify` — csirt does not append to a damaged log")
+            if let checkpoint = try? Checkpoint.parse(Array(line.dropLast())), checkpoint.origin.hex == origin,
+               keys.contains(where: { checkpoint.signatureProblem(with: $0) == nil }) {
+                return LogPosition(bytes: end, head: Digest(hashing: line).hex, origin: origin,
+                                   lastSeq: checkpoint.size, checkpoints: checkpoint.number)
             }
-            if lastSeq == nil {
-                lastSeq = parsed.number
-                lastHash = Digest(hashing: line)
-            }
-            if parsed.kind == .checkpoint {
-                let state = TailState(lastSeq: lastSeq!, lastHash: lastHash, origin: origin, checkpointCount: parsed.checkpointNumber)
-                return TailReport(state: state, fileSize: size, tornStart: tornStart, unsealed: unsealed, lastCheckpointLine: body)
-            }
-            unsealed = true
             end = start
         }
-        guard let lastSeq else {
-            throw AuditLogError("\(path): holds no complete line; run `csirt audit verify`")
-        }
-        // No checkpoint at all: a writer died while creating the log.
-        let state = TailState(lastSeq: lastSeq, lastHash: lastHash, origin: origin, checkpointCount: 0)
-        return TailReport(state: state, fileSize: size, tornStart: tornStart, unsealed: true)
+        throw AuditLogError("\(path): no checkpoint signed by the signing key near the end of the log; run `csirt audit verify` — csirt does not extend a log it cannot vouch for", integrity: true)
     }
 
     /// Offset of the first byte of the line that contains offset `before - 1`
     /// (that is, one past the previous newline), reading backwards in blocks.
-    private func previousLineStart(before: Int) throws -> Int {
+    func previousLineStart(before: Int) throws -> Int {
         var position = before
         let block = 65_536
         while position > 0 {
@@ -214,7 +237,7 @@ struct TailReader {
             }
             position = start
             if before - position > AuditLogWriter.maximumLineLength {
-                throw AuditLogError("\(path): the last line is longer than 1 MiB; run `csirt audit verify`")
+                throw AuditLogError("\(path): a line near the end is longer than 1 MiB; run `csirt audit verify`", integrity: true)
             }
         }
         return 0

@@ -12,7 +12,7 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
 struct JSONScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
-    private var depth = 0
+    var depth = 0
     static let maximumDepth = 64
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {

@@ -71,26 +71,34 @@ enum LogFile {
     }
 }
 
-/// A read-only memory map of a file's first `count` bytes.
-final class MappedFile {
-    let base: UnsafeRawPointer
+/// A file's first `count` bytes read into memory (as much as is there when read).
+final class LoadedFile {
+    private let storage: UnsafeMutableRawBufferPointer
     let count: Int
 
     init(fd: Int32, count: Int, path: String) throws(AuditLogError) {
         precondition(count > 0)
-        guard let pointer = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
-            throw AuditLogError("\(path): cannot map the file: \(LogFile.describe(errno: errno))")
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        var done = 0
+        while done < count {
+            let n = pread(fd, storage.baseAddress! + done, count - done, off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                storage.deallocate()
+                throw AuditLogError("\(path): cannot read: \(LogFile.describe(errno: code))")
+            }
+            if n == 0 { break }
+            done += n
         }
-        base = UnsafeRawPointer(pointer)
-        self.count = count
-        madvise(pointer, count, MADV_SEQUENTIAL)
+        self.count = done
     }
 
     deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), count)
+        storage.deallocate()
     }
 
     var bytes: UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
+        UnsafeBufferPointer(start: storage.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
     }
 }

@@ -13,10 +13,10 @@ public enum RFC3339 {
         )
     }
 
-    /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with fields in range.
+    /// Accepts exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (leap second allowed).
     static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
         let n = span.count
-        guard n >= 20 else { return false }
+        guard n == 20 else { return false }
         let p = span.lowerBound
         func digits(_ offset: Int, _ count: Int) -> Int? {
             var value = 0
@@ -29,13 +29,12 @@ public enum RFC3339 {
         }
         guard s[p + 4] == UInt8(ascii: "-"), s[p + 7] == UInt8(ascii: "-"), s[p + 10] == UInt8(ascii: "T"),
               s[p + 13] == UInt8(ascii: ":"), s[p + 16] == UInt8(ascii: ":"), s[p + n - 1] == UInt8(ascii: "Z"),
-              digits(0, 4) != nil, let month = digits(5, 2), let day = digits(8, 2),
+              let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
               let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+              (1...12).contains(month), day >= 1, hour < 24, minute < 60, second <= 60
         else { return false }
-        if n == 20 { return true }
-        // Optional fraction: '.' followed by 1–9 digits.
-        guard s[p + 19] == UInt8(ascii: "."), n - 21 >= 1, n - 21 <= 9, digits(20, n - 21) != nil else { return false }
-        return true
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return day <= monthDays[month - 1]
     }
 }

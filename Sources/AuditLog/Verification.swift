@@ -28,10 +28,10 @@ struct Verification {
         var failures = [structural, signatureFailure].compactMap { $0 }
         var anchorChecked = false
         if let anchor = options.anchor {
-            if let problem = checkAnchor(anchor, walkedUpTo: limit) {
-                failures.append(problem)
-            } else {
-                anchorChecked = true
+            switch checkAnchor(anchor, walkedUpTo: limit) {
+            case .extended: anchorChecked = true
+            case .failed(let problem): failures.append(problem)
+            case .notReached: break
             }
         }
         if structural == nil, let unsealed = walk.firstUnsealed {
@@ -45,7 +45,7 @@ struct Verification {
         let failure = failures.enumerated().min { a, b in
             (a.element.line, a.offset) < (b.element.line, b.offset)
         }?.element
-        let lastVerified = verified.last.map { checkpoint(at: $0) }
+        let lastVerified = verified.last.flatMap { checkpoint(at: $0) }
         return VerificationReport(
             path: path, bytes: bytes.count, lines: records.count, entries: walk.lastSeq,
             checkpoints: walk.checkpoints.count, origin: records.first.map { $0.hash },
@@ -235,9 +235,8 @@ struct Verification {
 
     // MARK: Signatures
 
-    private func checkpoint(at index: Int) -> Checkpoint {
-        // The parallel pass already validated the line.
-        try! Checkpoint.parse(Array(line(index)))
+    private func checkpoint(at index: Int) -> Checkpoint? {
+        try? Checkpoint.parse(Array(line(index)))
     }
 
     /// nil when the checkpoint at `index` is by a trusted key and (if `verify`) its signature holds.
@@ -316,19 +315,26 @@ struct Verification {
 
     // MARK: Anchor
 
+    enum AnchorOutcome {
+        case extended
+        case failed(IntegrityFailure)
+        /// A structural failure comes first; it is reported instead.
+        case notReached
+    }
+
     /// The log must contain the line the anchor sealed, at the size the anchor names.
-    private func checkAnchor(_ anchor: Checkpoint, walkedUpTo limit: Int) -> IntegrityFailure? {
+    private func checkAnchor(_ anchor: Checkpoint, walkedUpTo limit: Int) -> AnchorOutcome {
         let endLine = records.count + 1
         guard let key = options.trustedKeys.first(where: { $0.keyID == anchor.keyID }) else {
-            return IntegrityFailure(line: endLine, seq: nil, reason: .unknownKey,
-                                    message: "the anchor checkpoint is signed by key \(anchor.keyID), which is not among the trusted keys")
+            return .failed(IntegrityFailure(line: endLine, seq: nil, reason: .unknownKey,
+                                            message: "the anchor checkpoint is signed by key \(anchor.keyID), which is not among the trusted keys"))
         }
         if let problem = anchor.signatureProblem(with: key) {
-            return IntegrityFailure(line: endLine, seq: nil, reason: .badSignature, message: "the anchor checkpoint: \(problem)")
+            return .failed(IntegrityFailure(line: endLine, seq: nil, reason: .badSignature, message: "the anchor checkpoint: \(problem)"))
         }
         if anchor.origin != records[0].hash {
-            return IntegrityFailure(line: 1, seq: nil, reason: .rollback,
-                                    message: "the anchor checkpoint belongs to log \(anchor.origin.hex.prefix(16))…, but this log's line 1 hashes to \(records[0].hash.hex.prefix(16))…: the log was replaced or started again")
+            return .failed(IntegrityFailure(line: 1, seq: nil, reason: .rollback,
+                                            message: "the anchor checkpoint belongs to log \(anchor.origin.hex.prefix(16))…, but this log's line 1 hashes to \(records[0].hash.hex.prefix(16))…: the log was replaced or started again"))
         }
         var seq: Int64 = 0
         var lastLine = 0
@@ -341,18 +347,17 @@ struct Verification {
             }
             if seq > anchor.size { break }
             lastLine = i + 1
-            if record.hash == anchor.head && seq == anchor.size { return nil }
+            if record.hash == anchor.head && seq == anchor.size { return .extended }
         }
         if seq >= anchor.size {
             let line = sizeLine ?? lastLine
-            return IntegrityFailure(line: line, seq: anchor.size, reason: .rollback,
-                                    message: "the anchor checkpoint seals seq \(anchor.size) with head \(anchor.head.hex.prefix(16))…, but the log holds other lines there: it was rewritten")
+            return .failed(IntegrityFailure(line: line, seq: anchor.size, reason: .rollback,
+                                            message: "the anchor checkpoint seals seq \(anchor.size) with head \(anchor.head.hex.prefix(16))…, but the log holds other lines there: it was rewritten"))
         }
         if limit < records.count {
-            // A structural failure came first; it is reported instead.
-            return nil
+            return .notReached
         }
-        return IntegrityFailure(line: lastLine + 1, seq: seq, reason: .truncated,
-                                message: "the log ends at seq \(seq), but the anchor checkpoint seals seq \(anchor.size): the tail was cut off")
+        return .failed(IntegrityFailure(line: lastLine + 1, seq: seq, reason: .truncated,
+                                        message: "the log ends at seq \(seq), but the anchor checkpoint seals seq \(anchor.size): the tail was cut off"))
     }
 }

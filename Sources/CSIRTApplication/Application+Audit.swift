@@ -42,13 +42,14 @@ extension Application {
         } else {
             newKey = try mapErrors { try PrivateKey.generateEd25519() }
         }
-        let newFiles = [home.privateKeyPath(keyID: newKey.publicKey.keyID), home.publicKeyPath(keyID: newKey.publicKey.keyID)]
-            .filter { !FileManager.default.fileExists(atPath: $0) }
+        // Only the private key file is removed on failure: if the log append reached the disk before the
+        // database failed, a checkpoint already names the new public key, and verification needs it.
+        let newFiles = [home.privateKeyPath(keyID: newKey.publicKey.keyID)].filter { !FileManager.default.fileExists(atPath: $0) }
         let oldKeyID: String, receipt: AppendReceipt
         do {
             (oldKeyID, receipt) = try rotate(to: newKey, signingKeyPath: signingKeyPath, actor: actor)
         } catch {
-            // Nothing half-written: the new key's files go with the rolled-back rotation.
+            // Nothing half-written: the new private key goes with the rolled-back rotation.
             for path in newFiles { unlink(path) }
             throw error
         }

@@ -62,6 +62,7 @@ extension Application {
                 ])
                 let receipt = try AuditLogWriter.create(path: home.auditLogPath, initDraft: draft, signer: key, time: now)
                 try Setting.set(Setting.auditOrigin, receipt.checkpoints[0].origin.hex, db)
+                try Application.recordAuditPosition(receipt.position, db)
                 return InitOutcome(home: home, created: true, keyID: key.publicKey.keyID, algorithm: key.algorithm, generatedKey: supplied == nil)
             }
         }

@@ -4,6 +4,20 @@ import CSIRTStore
 import Foundation
 import GRDB
 
+extension Application {
+    /// Where csirt's last committed write left the audit log.
+    static func auditPosition(_ db: Database) throws -> LogPosition? {
+        guard let text = try Setting.value(Setting.auditPosition, db) else { return nil }
+        return try JSONDecoder().decode(LogPosition.self, from: Data(text.utf8))
+    }
+
+    static func recordAuditPosition(_ position: LogPosition, _ db: Database) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try Setting.set(Setting.auditPosition, String(decoding: try encoder.encode(position), as: UTF8.self), db)
+    }
+}
+
 /// The one application layer: every CLI command (and every HTTP route) calls these operations,
 /// so that a change runs the same code and writes the same audit entry whichever way it came in.
 public final class Application: Sendable {
@@ -47,7 +61,9 @@ public final class Application: Sendable {
                 }
                 let signer = try keyStore.activePrivateKey(keyID: active.keyID)
                 let mutation = try change(db)
-                let receipt = try auditLog.append([mutation.entry], signers: [signer] + mutation.extraSigners, time: RFC3339.format(clock()))
+                let receipt = try auditLog.append([mutation.entry], signers: [signer] + mutation.extraSigners,
+                                                  time: RFC3339.format(clock()), expecting: try Self.auditPosition(db))
+                try Self.recordAuditPosition(receipt.position, db)
                 return (mutation.value, receipt)
             }
         }

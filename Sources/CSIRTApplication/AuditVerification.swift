@@ -66,11 +66,9 @@ public enum AuditVerification {
         }
         let signature = try InputFile.read(signaturePath, limit: 65_536, what: "a signature")
         guard !signature.isEmpty else { throw CSIRTError(.input, "\(signaturePath): empty file, expected a binary signature") }
-        let message = try MappedInput(path: filePath)
-        let valid = signature.withUnsafeBytes { sig in
-            key.verify(signature: sig, message: message.bytes, padding: pss ? .pss : .pkcs1v15)
-        }
-        return DetachedSignatureResult(valid: valid, keyID: key.keyID, algorithm: pss ? "rsa-pss-sha256" : key.algorithm.rawValue, bytes: message.bytes.count)
+        let verifier = StreamingVerifier(key: key, signature: signature, padding: pss ? .pss : .pkcs1v15)
+        let bytes = try InputFile.stream(filePath) { verifier.update($0) }
+        return DetachedSignatureResult(valid: verifier.finish(), keyID: key.keyID, algorithm: pss ? "rsa-pss-sha256" : key.algorithm.rawValue, bytes: bytes)
     }
 }
 

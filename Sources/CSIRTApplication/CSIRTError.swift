@@ -26,7 +26,7 @@ public struct CSIRTError: Error, CustomStringConvertible, Sendable, Equatable {
     static func wrap(_ error: any Error) -> CSIRTError {
         switch error {
         case let error as CSIRTError: return error
-        case let error as AuditLogError: return CSIRTError(.input, error.message)
+        case let error as AuditLogError: return CSIRTError(error.isIntegrityFailure ? .failed : .input, error.message)
         case let error as CryptoError: return CSIRTError(.input, error.message)
         case let error as IntegrityFailure: return CSIRTError(.failed, error.description)
         default: return CSIRTError(.input, String(describing: error))

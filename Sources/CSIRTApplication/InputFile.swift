@@ -25,13 +25,9 @@ enum InputFile {
     }
 }
 
-/// A read-only memory map of a whole file, for verifying signatures over large archives without
-/// copying them. An empty file maps to an empty buffer.
-final class MappedInput {
-    private let base: UnsafeMutableRawPointer?
-    private let count: Int
-
-    init(path: String) throws(CSIRTError) {
+extension InputFile {
+    /// Reads a regular file in 1 MiB pieces; returns the number of bytes read.
+    static func stream(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(CSIRTError) -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw CSIRTError(.input, "\(path): no such file") }
@@ -39,24 +35,19 @@ final class MappedInput {
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw CSIRTError(.input, "\(path): cannot read: \(String(cString: strerror(errno)))") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw CSIRTError(.input, "\(path): not a regular file") }
-        count = Int(info.st_size)
-        if count == 0 {
-            base = nil
-            return
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw CSIRTError(.input, "\(path): not a regular file") }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CSIRTError(.input, "\(path): cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return total }
+            body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            total += n
         }
-        guard let pointer = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
-            throw CSIRTError(.input, "\(path): cannot map the file: \(String(cString: strerror(errno)))")
-        }
-        base = pointer
-    }
-
-    deinit {
-        if let base { munmap(base, count) }
-    }
-
-    var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base, count: count)
     }
 }

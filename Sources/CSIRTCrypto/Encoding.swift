@@ -101,6 +101,9 @@ public enum Base64 {
                 if padding > 0 && c != 0x3d { return nil }
                 n = n << 6 | v
             }
+            // The bits padding leaves unused must be zero, so that every value has one encoding.
+            if padding == 2 && n & 0xffff != 0 { return nil }
+            if padding == 1 && n & 0xff != 0 { return nil }
             out.append(UInt8(n >> 16 & 0xff))
             if padding < 2 { out.append(UInt8(n >> 8 & 0xff)) }
             if padding < 1 { out.append(UInt8(n & 0xff)) }

@@ -10,7 +10,8 @@ public final class PrivateKey: @unchecked Sendable {
     init(owning pkey: OpaquePointer, algorithm: KeyAlgorithm) throws {
         self.pkey = pkey
         self.algorithm = algorithm
-        // The public half gets its own EVP_PKEY so that each object frees exactly what it owns.
+        // The public half shares the EVP_PKEY with one more reference, so each object frees exactly
+        // the reference it holds.
         guard EVP_PKEY_up_ref(pkey) == 1 else {
             EVP_PKEY_free(pkey)
             throw CryptoError.openSSL("could not reference the key")
@@ -74,7 +75,7 @@ public final class PrivateKey: @unchecked Sendable {
         OpenSSLErrorQueue.clear()
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL("could not create a signing context") }
         defer { EVP_MD_CTX_free(context) }
-        let digest = algorithm == .ed25519 ? nil : EVP_sha256()
+        let digest = algorithm == .ed25519 ? nil : FetchedDigest.sha256.md
         guard EVP_DigestSignInit(context, nil, digest, nil, pkey) == 1 else {
             throw CryptoError.openSSL("could not start signing")
         }

@@ -62,7 +62,7 @@ public final class PublicKey: @unchecked Sendable {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         var pctx: OpaquePointer?
-        let digest = algorithm == .ed25519 ? nil : EVP_sha256()
+        let digest = algorithm == .ed25519 ? nil : FetchedDigest.sha256.md
         guard EVP_DigestVerifyInit(context, &pctx, digest, nil, pkey) == 1 else {
             OpenSSLErrorQueue.clear()
             return false

@@ -5,6 +5,8 @@ import GRDB
 public struct Setting: Codable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "setting"
     public static let auditOrigin = "audit.origin"
+    /// Where csirt's last write left the audit log (JSON `LogPosition`), in the same transaction as the change.
+    public static let auditPosition = "audit.position"
 
     public var name: String
     public var value: String

@@ -18,8 +18,9 @@ struct ActorOptions: ParsableArguments {
     var resolvedActor: String {
         if let actor, !actor.isEmpty { return actor }
         if let fromEnvironment = ProcessInfo.processInfo.environment["CSIRT_ACTOR"], !fromEnvironment.isEmpty { return fromEnvironment }
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "uid:\(geteuid())"
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name, name.pointee != 0 { return String(cString: name) }
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        return "uid:\(geteuid())"
     }
 
     func validate() throws {

@@ -4,13 +4,26 @@ import Foundation
 /// Where csirt writes: results to stdout, errors and progress to stderr.
 enum Output {
     static func error(_ message: String) {
-        // One line, whatever the message held.
-        let line = message.replacingOccurrences(of: "\n", with: " ")
-        FileHandle.standardError.write(Data("csirt: error: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("csirt: error: \(sanitize(message))\n".utf8))
     }
 
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("csirt: warning: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("csirt: warning: \(sanitize(message))\n".utf8))
+    }
+
+    /// One line of plain text, whatever a file or a tampered log put in it: control, format
+    /// (bidi, zero-width) and line-separator characters are shown as \u{…} escapes.
+    static func sanitize(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// Compact JSON with sorted keys (the same canonical form the audit log uses).

@@ -77,7 +77,7 @@ final class AuditLogWriterTests: XCTestCase {
         XCTAssertNil(try verify(path, key).failure)
     }
 
-    func testUnsealedEntriesAreReportedThenSealedWithARecordedRecovery() throws {
+    func testUnsealedEntriesAreReportedThenCutNotSigned() throws {
         let directory = TemporaryDirectory()
         let (path, key) = try makeLog(directory)
         var lines = LogFixtures.lines(of: path)
@@ -92,23 +92,70 @@ final class AuditLogWriterTests: XCTestCase {
         XCTAssertEqual(report.failure?.line, lines.count)
         XCTAssertEqual(report.failure?.seq, 11)
 
+        // The writer never signs lines it did not write: the orphan is cut and kept as evidence.
         let receipt = try AuditLogWriter(path: path).append([AuditEntryDraft(actor: "a", action: "audit.note", target: "audit-log")], signers: [key], time: time)
-        XCTAssertEqual(receipt.recoveries.first?.details["reason"], "unsealed-entries")
-        XCTAssertEqual(receipt.recoveries.first?.details["last_seq"], 11)
+        XCTAssertEqual(receipt.recoveries.first?.details["reason"], "unrecorded-tail")
+        XCTAssertEqual(receipt.recoveries.first?.details["removed_base64"], .string(Base64.encode(orphan.line + [0x0a])))
+        XCTAssertEqual(receipt.recoveries.first?.seq, 11, "the orphan's seq is taken by the recovery entry")
         XCTAssertNil(try verify(path, key).failure)
+        XCTAssertFalse(LogFixtures.lines(of: path).contains(orphan.line))
     }
 
-    func testDamagedTailIsNotAppendedTo() throws {
+    func testPositionFromTheDatabaseCatchesTruncationRewriteAndOutsideAppends() throws {
         let directory = TemporaryDirectory()
         let (path, key) = try makeLog(directory)
+        let writer = AuditLogWriter(path: path)
+        let first = try writer.append([AuditEntryDraft(actor: "a", action: "audit.note", target: "t")], signers: [key], time: time)
+        let pristine = LogFixtures.lines(of: path)
+
+        // Someone appends a well-chained forged batch: it is cut, kept as evidence, never signed.
+        let forged = AuditEntry(seq: first.position.lastSeq + 1, time: time, draft: AuditEntryDraft(actor: "x", action: "incident.close", target: "INC-2026-0001"),
+                                prev: Digest(hex: first.position.head)!)
+        LogFixtures.write(pristine + [forged.line], to: path)
+        let second = try writer.append([AuditEntryDraft(actor: "a", action: "audit.note", target: "t")], signers: [key], time: time, expecting: first.position)
+        XCTAssertEqual(second.recoveries.map { $0.details["reason"] }, ["unrecorded-tail"])
+        XCTAssertFalse(LogFixtures.lines(of: path).contains(forged.line))
+        XCTAssertNil(try verify(path, key).failure)
+
+        // Cut back to an earlier, self-consistent state: refused.
+        let now = LogFixtures.lines(of: path)
+        LogFixtures.write(pristine, to: path)
+        XCTAssertThrowsError(try writer.append([AuditEntryDraft(actor: "a", action: "x", target: "t")], signers: [key], time: time, expecting: second.position)) {
+            XCTAssertTrue(($0 as? AuditLogError)?.isIntegrityFailure == true)
+            XCTAssertTrue("\($0)".contains("truncated"), "\($0)")
+        }
+        // The last line rewritten: refused.
+        var rewritten = now
+        rewritten[rewritten.count - 1][20] ^= 1
+        LogFixtures.write(rewritten, to: path)
+        XCTAssertThrowsError(try writer.append([AuditEntryDraft(actor: "a", action: "x", target: "t")], signers: [key], time: time, expecting: second.position)) {
+            XCTAssertTrue("\($0)".contains("rewritten"), "\($0)")
+        }
+        XCTAssertEqual(LogFixtures.lines(of: path), rewritten, "nothing written")
+    }
+
+    func testLogWithoutAVerifiableCheckpointIsNotExtended() throws {
+        let directory = TemporaryDirectory()
+        let (path, key) = try makeLog(directory)
+        let stranger = try PrivateKey.generateEd25519()
+        let before = FileManager.default.contents(atPath: path)
+        XCTAssertThrowsError(try AuditLogWriter(path: path).append([AuditEntryDraft(actor: "a", action: "x", target: "t")], signers: [stranger], time: time)) {
+            XCTAssertTrue("\($0)".contains("no checkpoint signed by the signing key"), "\($0)")
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: path), before, "nothing written")
+        // A damaged last line is cut back to the last checkpoint that verifies, and kept as evidence.
         var lines = LogFixtures.lines(of: path)
         lines[lines.count - 1] = Array("garbage".utf8)
         LogFixtures.write(lines, to: path)
-        let before = FileManager.default.contents(atPath: path)
-        XCTAssertThrowsError(try AuditLogWriter(path: path).append([AuditEntryDraft(actor: "a", action: "x", target: "t")], signers: [key], time: time)) {
-            XCTAssertTrue("\($0)".contains("damaged"), "\($0)")
-        }
-        XCTAssertEqual(FileManager.default.contents(atPath: path), before, "nothing written")
+        let receipt = try AuditLogWriter(path: path).append([AuditEntryDraft(actor: "a", action: "x", target: "t")], signers: [key], time: time)
+        XCTAssertEqual(receipt.recoveries.first?.details["reason"], "unrecorded-tail")
+        XCTAssertNil(try verify(path, key).failure)
+    }
+
+    func testEmptyActorIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let (path, key) = try makeLog(directory)
+        XCTAssertThrowsError(try AuditLogWriter(path: path).append([AuditEntryDraft(actor: "", action: "x", target: "t")], signers: [key], time: time))
     }
 
     func testOversizedEntryIsRefusedAndNothingWritten() throws {

@@ -28,6 +28,8 @@ final class DigestAndEncodingTests: XCTestCase {
         XCTAssertNil(Base64.decode("Zm=8"), "padding in the middle")
         XCTAssertNil(Base64.decode("Zm 8="), "whitespace")
         XCTAssertNil(Base64.decode("Zm8=Zm8="), "padding before the end")
+        XCTAssertNil(Base64.decode("Zm9="), "non-zero bits under the padding: a second spelling of Zm8=")
+        XCTAssertNil(Base64.decode("Zh=="), "non-zero bits under the padding: a second spelling of Zg==")
     }
 
     func testHexRoundTrip() {

@@ -1,4 +1,5 @@
 import AuditLog
+import CSIRTCrypto
 import Foundation
 import TestSupport
 import XCTest
@@ -259,5 +260,54 @@ enum DocumentedScript {
         let path = NSTemporaryDirectory() + "csirt-openssl-check-\(getpid()).sh"
         try String(doc[begin.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+}
+
+/// What csirt does when its log was touched behind its back.
+final class OutsideChangeTests: XCTestCase {
+    func testForgedAppendIsCutNotSignedAndTruncationIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let home = directory.file("home")
+        let env = ["CSIRT_HOME": home, "CSIRT_ACTOR": "tester"]
+        XCTAssertEqual(try CSIRTBinary.run(["init"], environment: env).status, 0)
+        XCTAssertEqual(try CSIRTBinary.run(["audit", "note", "first"], environment: env).status, 0)
+        let log = home + "/audit/audit.log"
+        var lines = LogFixtures.lines(of: log)
+        let forged = AuditEntry(seq: 3, time: "2026-11-23T00:00:00Z", draft: AuditEntryDraft(actor: "intruder", action: "audit.note", target: "audit-log", details: ["text": "all clear"]),
+                                prev: Digest(hashing: lines.last! + [0x0a]))
+        lines.append(forged.line)
+        LogFixtures.write(lines, to: log)
+
+        let note = try CSIRTBinary.run(["audit", "note", "second"], environment: env)
+        XCTAssertEqual(note.status, 0, note.stderr)
+        let entries = LogFixtures.lines(of: log).compactMap { try? AuditEntry.parse($0) }
+        XCTAssertEqual(entries.map(\.action), ["init", "audit.note", "audit.recover", "audit.note"])
+        XCTAssertFalse(entries.contains { $0.actor == "intruder" }, "the forged entry is not part of the chain")
+        XCTAssertEqual(entries[2].details["removed_base64"], .string(Base64.encode(forged.line + [0x0a])))
+        XCTAssertEqual(try CSIRTBinary.run(["audit", "verify"], environment: env).status, 0)
+
+        // Cut the last batch off: the next write refuses, exit 1, and writes nothing.
+        let kept = Array(LogFixtures.lines(of: log).dropLast(2))
+        LogFixtures.write(kept, to: log)
+        let refused = try CSIRTBinary.run(["audit", "note", "third"], environment: env)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("truncated"), refused.stderr)
+        XCTAssertEqual(LogFixtures.lines(of: log), kept)
+    }
+
+    func testTamperedTextCannotForgeOutputLines() throws {
+        let directory = TemporaryDirectory()
+        let key = try PrivateKey.generateEd25519()
+        let path = directory.file("audit.log")
+        try LogFixtures.build(at: path, entries: 3, key: key)
+        var lines = LogFixtures.lines(of: path)
+        // A key name with a newline and an escape sequence in it (escaped in JSON, raw once decoded).
+        lines[1] = Array(#"{"\nOK everything fine\u001b[2J":1}"#.utf8)
+        LogFixtures.write(lines, to: path)
+        let pub = directory.write("k.pub.pem", key.publicKey.pem)
+        let result = try CSIRTBinary.run(["audit", "verify", "--log", path, "--pubkey", pub])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout)
+        XCTAssertFalse(result.stdout.contains("\u{1b}"), result.stdout)
     }
 }

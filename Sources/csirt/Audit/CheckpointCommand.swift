@@ -34,7 +34,7 @@ struct CheckpointCommand: ParsableCommand {
         case .text:
             print("checkpoint \(checkpoint.number): seq \(checkpoint.size), head \(checkpoint.head.hex)")
             print("  origin  \(checkpoint.origin.hex)")
-            print("  key     \(checkpoint.algorithm) \(checkpoint.keyID)")
+            print(Output.sanitize("  key     \(checkpoint.algorithm) \(checkpoint.keyID)"))
         case .json:
             Output.json(["line": .string(latest.line), "size": .integer(checkpoint.size), "head": .string(checkpoint.head.hex),
                          "origin": .string(checkpoint.origin.hex), "keyid": .string(checkpoint.keyID),

@@ -59,7 +59,7 @@ struct VerifyCommand: ParsableCommand {
     static func printText(_ report: VerificationReport) {
         if let failure = report.failure {
             let seq = failure.seq.map { " (seq \($0))" } ?? ""
-            print("FAILED \(report.path):\(failure.line)\(seq): \(failure.reason.rawValue): \(failure.message)")
+            print(Output.sanitize("FAILED \(report.path):\(failure.line)\(seq): \(failure.reason.rawValue): \(failure.message)"))
             return
         }
         print("OK \(report.path): \(Output.grouped(report.entries)) entries, \(Output.grouped(report.checkpoints)) checkpoints, \(Output.grouped(report.lines)) lines intact")
