@@ -34,14 +34,14 @@ let package = Package(
         .target(
             name: "CSIRTApplication",
             dependencies: [
-                "CSIRTCrypto", "AuditLog", "CSIRTStore",
+                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "PlaybookYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "csirt",
-            dependencies: ["CSIRTApplication", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSIRTApplication", "Incidents", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
         .executableTarget(

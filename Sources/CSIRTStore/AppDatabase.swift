@@ -38,6 +38,70 @@ public struct AppDatabase: Sendable {
                 t.column("retiredAt", .text)
             }
         }
+        migrator.registerMigration("v2-incidents") { db in
+            try db.create(table: "incident") { t in
+                t.primaryKey("id", .text)
+                t.column("year", .integer).notNull()
+                t.column("number", .integer).notNull()
+                t.column("title", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("category", .text).notNull()
+                t.column("severity", .integer).notNull()
+                t.column("segment", .text).notNull()
+                t.column("assets", .jsonText).notNull()
+                t.column("personalData", .jsonText)
+                t.column("reporter", .text).notNull()
+                t.column("assignee", .text)
+                t.column("status", .text).notNull()
+                t.column("detectedAt", .datetime).notNull()
+                t.column("reportedAt", .datetime).notNull()
+                t.column("containedAt", .datetime)
+                t.column("recoveredAt", .datetime)
+                t.column("closedAt", .datetime)
+                t.column("tags", .jsonText).notNull()
+                t.column("playbookID", .text)
+                t.column("playbook", .jsonText)
+                t.column("phaseEnteredAt", .jsonText).notNull()
+                t.column("version", .integer).notNull()
+                t.uniqueKey(["year", "number"])
+            }
+            // The filters of `csirt incident list`.
+            try db.create(index: "incident_status", on: "incident", columns: ["status", "detectedAt"])
+            try db.create(index: "incident_severity", on: "incident", columns: ["severity"])
+            try db.create(index: "incident_category", on: "incident", columns: ["category"])
+            try db.create(index: "incident_segment", on: "incident", columns: ["segment"])
+            try db.create(index: "incident_assignee", on: "incident", columns: ["assignee"])
+            try db.create(index: "incident_detectedAt", on: "incident", columns: ["detectedAt"])
+            try db.create(table: "incidentEvent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("incidentID", .text).notNull().references("incident").indexed()
+                t.column("time", .datetime).notNull()
+                t.column("author", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("text", .text).notNull()
+            }
+            try db.create(table: "incidentTask") { t in
+                t.column("incidentID", .text).notNull().references("incident")
+                t.column("taskID", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("phase", .text)
+                t.column("titleJa", .text).notNull()
+                t.column("titleEn", .text).notNull()
+                t.column("owner", .text).notNull()
+                t.column("required", .boolean).notNull()
+                t.column("evidenceRequired", .boolean).notNull()
+                t.column("dueAt", .datetime)
+                t.column("state", .text).notNull()
+                t.column("evidence", .text)
+                t.column("reason", .text)
+                t.column("completedAt", .datetime)
+                t.column("completedBy", .text)
+                t.column("position", .integer).notNull()
+                t.primaryKey(["incidentID", "taskID"])
+            }
+            // `csirt incident overdue`: open tasks by due time.
+            try db.create(index: "incidentTask_open_due", on: "incidentTask", columns: ["state", "dueAt"])
+        }
         return migrator
     }
 

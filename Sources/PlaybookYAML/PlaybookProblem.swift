@@ -19,5 +19,9 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
 public struct PlaybookProblems: Error, Sendable, CustomStringConvertible {
     public let problems: [PlaybookProblem]
 
+    public init(problems: [PlaybookProblem]) {
+        self.problems = problems
+    }
+
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }

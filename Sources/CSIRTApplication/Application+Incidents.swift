@@ -1,0 +1,408 @@
+import AuditLog
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+import GRDB
+import Incidents
+
+/// What a new incident needs; the rest has defaults.
+public struct NewIncident: Sendable {
+    public var title: String
+    public var description: String = ""
+    public var category: IncidentCategory
+    public var severity: Severity
+    public var segment: AffectedSegment = .unknown
+    public var assets: [String] = []
+    public var personalData: PersonalData? = nil
+    /// Default: the actor.
+    public var reporter: String? = nil
+    public var assignee: String? = nil
+    /// Default: now.
+    public var detectedAt: Date? = nil
+    public var tags: [String] = []
+    /// Default: the playbook for the category.
+    public var playbookID: String? = nil
+
+    public init(title: String, category: IncidentCategory, severity: Severity) {
+        self.title = title
+        self.category = category
+        self.severity = severity
+    }
+}
+
+/// An incident with its tasks and timeline.
+public struct IncidentDetail: Sendable {
+    public var incident: Incident
+    public var playbook: Playbook?
+    public var tasks: [IncidentTask]
+    public var timeline: [TimelineEvent]
+}
+
+/// Changes `csirt incident update` can make; nil leaves a field as it is.
+public struct IncidentChanges: Sendable {
+    public var title: String?
+    public var description: String?
+    public var category: IncidentCategory?
+    public var severity: Severity?
+    public var segment: AffectedSegment?
+    public var assets: [String]?
+    public var detectedAt: Date?
+    public var tags: [String]?
+    /// `.some(nil)` removes personal data.
+    public var personalData: PersonalData??
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        title == nil && description == nil && category == nil && severity == nil && segment == nil && assets == nil
+            && detectedAt == nil && tags == nil && personalData == nil
+    }
+}
+
+public enum StepOutcome: Sendable {
+    case done(evidence: String?)
+    case skipped(reason: String)
+}
+
+extension Application {
+    // MARK: Reading
+
+    public func incident(_ id: String) throws(CSIRTError) -> IncidentDetail {
+        let key = try Self.incidentID(id)
+        return try mapErrors {
+            try database.read { db in
+                guard let record = try IncidentRecord.fetchOne(db, key: key.description) else { throw Self.unknownIncident(key) }
+                return try detail(record, db)
+            }
+        }
+    }
+
+    func detail(_ record: IncidentRecord, _ db: Database) throws -> IncidentDetail {
+        let tasks = try IncidentTaskRecord.filter(Column("incidentID") == record.id).order(Column("position"), Column("taskID")).fetchAll(db)
+        let events = try IncidentEventRecord.filter(Column("incidentID") == record.id).order(Column("id")).fetchAll(db)
+        return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: try IncidentMapping.playbook(record),
+                              tasks: tasks.map(IncidentMapping.task), timeline: events.map(IncidentMapping.event))
+    }
+
+    static func incidentID(_ text: String) throws(CSIRTError) -> IncidentID {
+        guard let id = IncidentID(text) else { throw CSIRTError(.input, "\"\(text)\" is not an incident id (INC-YYYY-NNNN)") }
+        return id
+    }
+
+    static func unknownIncident(_ id: IncidentID) -> CSIRTError {
+        CSIRTError(.input, "\(id): no such incident")
+    }
+
+    public func playbookCatalog() throws(CSIRTError) -> PlaybookCatalog {
+        try PlaybookCatalog.load(directory: PlaybookCatalog.defaultDirectory(home: home))
+    }
+
+    /// The rules for personal-data reports, with the home's settings applied.
+    public func reportingRules() throws(CSIRTError) -> ReportingRules {
+        try mapErrors {
+            try database.read { db in
+                var rules = ReportingRules.standard
+                if let days = try Setting.value(SettingKey.ppcPreliminaryDays.rawValue, db).flatMap(Int.init) { rules.preliminaryDays = days }
+                if let zone = try Setting.value(SettingKey.legalTimeZone.rawValue, db) { rules.timeZoneIdentifier = zone }
+                return rules
+            }
+        }
+    }
+
+    // MARK: Opening
+
+    public func openIncident(_ new: NewIncident, actor: String) throws(CSIRTError) -> IncidentDetail {
+        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty else { throw CSIRTError(.input, "the title is empty") }
+        try Self.checkPersonalData(new.personalData)
+        let catalog = try playbookCatalog()
+        let playbook = try new.playbookID.map { id throws(CSIRTError) in try catalog.playbook(id: id) } ?? catalog.playbook(for: new.category)
+        let rules = try reportingRules()
+        let now = clock()
+        let detectedAt = new.detectedAt ?? now
+        guard detectedAt <= now.addingTimeInterval(300) else {
+            throw CSIRTError(.input, "the detection time \(TimeInput.format(detectedAt)) is in the future")
+        }
+        let (result, _) = try perform { db in
+            let year = Self.legalCalendar(rules).component(.year, from: now)
+            let id = IncidentID(year: year, number: try IncidentRecord.nextNumber(year: year, db))
+            let incident = Incident(id: id, title: title, description: new.description, category: new.category, severity: new.severity,
+                                    segment: new.segment, assets: new.assets, personalData: new.personalData, reporter: new.reporter ?? actor,
+                                    assignee: new.assignee, detectedAt: detectedAt, reportedAt: now, tags: new.tags, playbookID: playbook?.id)
+            let tasks = TaskPlanner.plan(incident, playbook: playbook, rules: rules)
+            let opened = TimelineEvent(time: now, author: actor, kind: .opened,
+                                       text: "opened as \(new.category.rawValue), \(new.severity.name)" + (playbook.map { " with playbook \($0.id) v\($0.version)" } ?? " without a playbook"))
+            try save(incident, playbook: playbook, tasks: tasks, events: [opened], insert: true, db)
+            var details: [String: JSONValue] = [
+                "title": .string(title), "category": .string(new.category.rawValue), "severity": .string(new.severity.name),
+                "segment": .string(new.segment.rawValue), "detected_at": .string(RFC3339.format(detectedAt)), "version": 1,
+                "tasks": .integer(Int64(tasks.count)),
+            ]
+            if let playbook { details["playbook"] = .string("\(playbook.id)@\(playbook.version)") }
+            if let data = new.personalData { details["personal_data_people"] = .integer(Int64(data.people)) }
+            return Mutation(value: try detail(try IncidentRecord.fetchOne(db, key: id.description)!, db),
+                            entry: AuditEntryDraft(actor: actor, action: "incident.open", target: id.description, details: details))
+        }
+        return result
+    }
+
+    static func checkPersonalData(_ data: PersonalData?) throws(CSIRTError) {
+        guard let data else { return }
+        guard data.people >= 1 else { throw CSIRTError(.input, "personal data: the number of people must be at least 1") }
+    }
+
+    static func legalCalendar(_ rules: ReportingRules) -> Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: rules.timeZoneIdentifier) ?? TimeZone(identifier: "Asia/Tokyo")!
+        return calendar
+    }
+
+    // MARK: Changing
+
+    /// Loads the incident, checks its version, lets `change` work on it, bumps the version, saves it
+    /// with recomputed tasks and new timeline events, and writes one audit entry.
+    func changeIncident(_ id: String, expectedVersion: Int?, actor: String, action: String,
+                        _ change: (inout Incident, inout Playbook?, inout [IncidentTask], Date) throws -> (events: [TimelineEvent], details: [String: JSONValue]))
+        throws(CSIRTError) -> IncidentDetail {
+        let key = try Self.incidentID(id)
+        // The version this command saw when it started: a change committed by someone else in the
+        // meantime makes this one fail instead of silently building on a state nobody looked at.
+        let observed: Int
+        if let expectedVersion {
+            observed = expectedVersion
+        } else {
+            observed = try mapErrors {
+                try database.read { db in
+                    guard let version = try Int.fetchOne(db, sql: "SELECT version FROM incident WHERE id = ?", arguments: [key.description]) else {
+                        throw Self.unknownIncident(key)
+                    }
+                    return version
+                }
+            }
+        }
+        let rules = try reportingRules()
+        let (result, _) = try perform { db in
+            guard let record = try IncidentRecord.fetchOne(db, key: key.description) else { throw Self.unknownIncident(key) }
+            guard record.version == observed else {
+                throw CSIRTError(.input, "\(key): changed by someone else meanwhile (now version \(record.version), this change was based on version \(observed)); look at it again and retry")
+            }
+            var incident = try IncidentMapping.incident(record)
+            var playbook = try IncidentMapping.playbook(record)
+            var tasks = try IncidentTaskRecord.filter(Column("incidentID") == record.id).fetchAll(db).map(IncidentMapping.task)
+            let now = clock()
+            var (events, details) = try change(&incident, &playbook, &tasks, now)
+            incident.version = record.version + 1
+            tasks = TaskPlanner.replan(tasks, incident: incident, playbook: playbook, rules: rules)
+            try save(incident, playbook: playbook, tasks: tasks, events: events, insert: false, db)
+            details["version"] = .integer(Int64(incident.version))
+            return Mutation(value: try detail(try IncidentRecord.fetchOne(db, key: key.description)!, db),
+                            entry: AuditEntryDraft(actor: actor, action: action, target: key.description, details: details))
+        }
+        return result
+    }
+
+    private func save(_ incident: Incident, playbook: Playbook?, tasks: [IncidentTask], events: [TimelineEvent], insert: Bool, _ db: Database) throws {
+        let record = try IncidentMapping.record(incident, playbook: playbook)
+        if insert { try record.insert(db) } else { try record.update(db) }
+        try IncidentTaskRecord.filter(Column("incidentID") == record.id).deleteAll(db)
+        for task in tasks { try IncidentMapping.record(task, incidentID: record.id).insert(db) }
+        for event in events {
+            var row = IncidentEventRecord(incidentID: record.id, time: event.time, author: event.author, kind: event.kind.rawValue, text: event.text)
+            try row.insert(db)
+        }
+    }
+
+    public func assign(_ id: String, to assignee: String, actor: String, expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        let name = assignee.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw CSIRTError(.input, "the assignee is empty") }
+        return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.assign") { incident, _, _, now in
+            let before = incident.assignee
+            incident.assignee = name
+            return ([TimelineEvent(time: now, author: actor, kind: .assigned, text: "assigned to \(name)" + (before.map { " (was \($0))" } ?? ""))],
+                    ["assignee": .string(name), "previous": before.map { .string($0) } ?? .null])
+        }
+    }
+
+    public func addNote(_ id: String, text: String, actor: String, expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CSIRTError(.input, "the note is empty") }
+        guard text.utf8.count <= 65_536 else { throw CSIRTError(.input, "the note is \(text.utf8.count) bytes; the limit is 64 KiB") }
+        return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.note") { _, _, _, now in
+            ([TimelineEvent(time: now, author: actor, kind: .note, text: text)], ["text": .string(text)])
+        }
+    }
+
+    /// Moves to the next phase (or `to`, which must be the next phase, or `rejected` from triage).
+    public func advance(_ id: String, to target: IncidentStatus?, reason: String?, at time: Date?, actor: String,
+                        expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.advance") { incident, _, _, now in
+            let from = incident.status
+            let transition: Transition
+            switch target {
+            case .rejected:
+                guard let reason, !reason.isEmpty else { throw CSIRTError(.input, "\(incident.id): rejecting needs --reason (why it is a false positive)") }
+                _ = reason
+                transition = .reject
+            case .closed:
+                throw CSIRTError(.input, "\(incident.id): use `csirt incident close`, which checks the open steps")
+            case .some(let status):
+                transition = .advance(to: status)
+            case .none:
+                guard let next = from.next, next != .closed else {
+                    throw CSIRTError(.input, "\(incident.id) is \(from.rawValue): nothing to advance to (\(Transition.allowed(from: from)))")
+                }
+                transition = .advance(to: next)
+            }
+            let when = try Self.transitionTime(time, incident: incident, now: now)
+            guard let next = incident.applying(transition, at: when) else {
+                throw CSIRTError(.input, "\(incident.id): cannot \(transition.verb) from \(from.rawValue) (\(Transition.allowed(from: from)))")
+            }
+            incident = next
+            let text = "\(from.rawValue) → \(next.status.rawValue)" + (reason.map { ": \($0)" } ?? "")
+            var details: [String: JSONValue] = ["from": .string(from.rawValue), "to": .string(next.status.rawValue), "at": .string(RFC3339.format(when))]
+            if let reason { details["reason"] = .string(reason) }
+            return ([TimelineEvent(time: now, author: actor, kind: .status, text: text)], details)
+        }
+    }
+
+    /// A transition's time: now, or an earlier time given by the user (importing past incidents),
+    /// never before detection or the current phase's start, never in the future.
+    static func transitionTime(_ time: Date?, incident: Incident, now: Date) throws(CSIRTError) -> Date {
+        guard let time else { return now }
+        guard time <= now.addingTimeInterval(300) else { throw CSIRTError(.input, "--at \(TimeInput.format(time)) is in the future") }
+        let floor = max(incident.detectedAt, incident.phaseEnteredAt[incident.status] ?? incident.detectedAt)
+        guard time >= floor else {
+            throw CSIRTError(.input, "--at \(TimeInput.format(time)) is before the incident entered \(incident.status.rawValue) (\(TimeInput.format(floor)))")
+        }
+        return time
+    }
+
+    public func close(_ id: String, force: Bool, reason: String?, at time: Date?, actor: String, expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        if force && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CSIRTError(.input, "--force needs --reason (it is recorded)")
+        }
+        return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.close") { incident, _, tasks, now in
+            let when = try Self.transitionTime(time, incident: incident, now: now)
+            guard let next = incident.applying(.close, at: when) else {
+                throw CSIRTError(.input, "\(incident.id): cannot close from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
+            }
+            let open = tasks.filter { $0.required && $0.state == .open }.map(\.id)
+            if !open.isEmpty && !force {
+                throw CSIRTError(.input, "\(incident.id): required steps are still open: \(open.joined(separator: ", ")); finish or skip them, or close with --force --reason")
+            }
+            incident = next
+            var events = [TimelineEvent(time: now, author: actor, kind: .status, text: "recovery → closed" + (reason.map { ": \($0)" } ?? ""))]
+            var details: [String: JSONValue] = ["from": "recovery", "to": "closed", "at": .string(RFC3339.format(when))]
+            if !open.isEmpty {
+                events.append(TimelineEvent(time: now, author: actor, kind: .forced, text: "closed with required steps open (\(open.joined(separator: ", "))): \(reason ?? "")"))
+                details["forced"] = true
+                details["open_required"] = .array(open.map { .string($0) })
+            }
+            if let reason { details["reason"] = .string(reason) }
+            return (events, details)
+        }
+    }
+
+    public func reopen(_ id: String, reason: String, actor: String, expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CSIRTError(.input, "reopening needs --reason") }
+        return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.reopen") { incident, _, _, now in
+            guard let next = incident.applying(.reopen, at: now) else {
+                throw CSIRTError(.input, "\(incident.id): cannot reopen from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
+            }
+            incident = next
+            return ([TimelineEvent(time: now, author: actor, kind: .status, text: "closed → triage (reopened): \(reason)")],
+                    ["from": "closed", "to": "triage", "reason": .string(reason)])
+        }
+    }
+
+    /// Completes or skips a step, notification or legal report.
+    public func updateStep(_ id: String, step stepID: String, outcome: StepOutcome, actor: String,
+                           expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.step") { incident, _, tasks, now in
+            guard let index = tasks.firstIndex(where: { $0.id == stepID }) else {
+                throw CSIRTError(.input, "\(incident.id): no step \"\(stepID)\" (steps: \(tasks.map(\.id).joined(separator: ", ")))")
+            }
+            guard tasks[index].state == .open else {
+                throw CSIRTError(.input, "\(incident.id): step \(stepID) is already \(tasks[index].state.rawValue)")
+            }
+            guard incident.status.isOpen || tasks[index].kind == .legal else {
+                throw CSIRTError(.input, "\(incident.id) is \(incident.status.rawValue); reopen it to work on its steps")
+            }
+            var details: [String: JSONValue] = ["step": .string(stepID)]
+            let text: String
+            switch outcome {
+            case .done(let evidence):
+                if tasks[index].evidenceRequired && (evidence ?? "").isEmpty {
+                    throw CSIRTError(.input, "\(incident.id): step \(stepID) needs evidence (--evidence TEXT or --evidence-file PATH)")
+                }
+                tasks[index].state = .done
+                tasks[index].evidence = evidence
+                details["state"] = "done"
+                if let evidence { details["evidence"] = .string(evidence) }
+                text = "step \(stepID) done" + (evidence.map { " — evidence: \($0)" } ?? "")
+            case .skipped(let reason):
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CSIRTError(.input, "skipping a step needs --reason") }
+                tasks[index].state = .skipped
+                tasks[index].reason = reason
+                details["state"] = "skipped"
+                details["reason"] = .string(reason)
+                text = "step \(stepID) skipped: \(reason)"
+            }
+            tasks[index].completedAt = now
+            tasks[index].completedBy = actor
+            return ([TimelineEvent(time: now, author: actor, kind: .step, text: text)], details)
+        }
+    }
+
+    /// Changes fields; a new category (new playbook) or detection time recomputes the open tasks.
+    public func update(_ id: String, changes: IncidentChanges, actor: String, expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
+        guard !changes.isEmpty else { throw CSIRTError(.input, "nothing to change") }
+        if case .some(let data) = changes.personalData { try Self.checkPersonalData(data) }
+        let catalog = changes.category != nil ? try playbookCatalog() : nil
+        return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.update") { incident, playbook, _, now in
+            var changed: [String: JSONValue] = [:]
+            var text: [String] = []
+            if let title = changes.title {
+                guard !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw CSIRTError(.input, "the title is empty") }
+                incident.title = title
+                changed["title"] = .string(title)
+                text.append("title")
+            }
+            if let description = changes.description { incident.description = description; changed["description"] = .string(description); text.append("description") }
+            if let severity = changes.severity { incident.severity = severity; changed["severity"] = .string(severity.name); text.append("severity \(severity.name)") }
+            if let segment = changes.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
+            if let assets = changes.assets { incident.assets = assets; changed["assets"] = .array(assets.map { .string($0) }); text.append("assets") }
+            if let tags = changes.tags { incident.tags = tags; changed["tags"] = .array(tags.map { .string($0) }); text.append("tags") }
+            if case .some(let data) = changes.personalData {
+                incident.personalData = data
+                changed["personal_data_people"] = data.map { .integer(Int64($0.people)) } ?? .null
+                text.append(data == nil ? "no personal data" : "personal data (\(data!.people) people)")
+            }
+            if let detectedAt = changes.detectedAt {
+                guard detectedAt <= now.addingTimeInterval(300) else { throw CSIRTError(.input, "the detection time is in the future") }
+                incident.detectedAt = detectedAt
+                changed["detected_at"] = .string(RFC3339.format(detectedAt))
+                text.append("detected at \(TimeInput.format(detectedAt))")
+            }
+            if let category = changes.category, category != incident.category {
+                incident.category = category
+                changed["category"] = .string(category.rawValue)
+                let next = catalog?.playbook(for: category)
+                if next?.id != playbook?.id {
+                    playbook = next
+                    incident.playbookID = next?.id
+                    changed["playbook"] = next.map { .string("\($0.id)@\($0.version)") } ?? .null
+                }
+                text.append("category \(category.rawValue)")
+            }
+            return ([TimelineEvent(time: now, author: actor, kind: .updated, text: "updated: " + text.joined(separator: ", "))], changed)
+        }
+    }
+}
+
+/// Settings a home can change with `csirt config set`.
+public enum SettingKey: String, CaseIterable, Sendable {
+    /// Days after awareness for the preliminary report to the PPC (速報); default 3.
+    case ppcPreliminaryDays = "ppc.preliminary-days"
+    /// The zone whose calendar days legal deadlines count; default Asia/Tokyo.
+    case legalTimeZone = "legal.time-zone"
+}

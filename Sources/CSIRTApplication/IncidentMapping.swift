@@ -1,0 +1,76 @@
+import AuditLog
+import CSIRTStore
+import Foundation
+import Incidents
+
+/// Between the domain's types and the store's rows.
+enum IncidentMapping {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    static func record(_ incident: Incident, playbook: Playbook?) throws -> IncidentRecord {
+        IncidentRecord(
+            id: incident.id.description, year: incident.id.year, number: incident.id.number, title: incident.title,
+            description: incident.description, category: incident.category.rawValue, severity: incident.severity.rawValue,
+            segment: incident.segment.rawValue, assets: incident.assets,
+            personalData: try incident.personalData.map { String(decoding: try encoder.encode($0), as: UTF8.self) },
+            reporter: incident.reporter, assignee: incident.assignee, status: incident.status.rawValue,
+            detectedAt: incident.detectedAt, reportedAt: incident.reportedAt, containedAt: incident.containedAt,
+            recoveredAt: incident.recoveredAt, closedAt: incident.closedAt, tags: incident.tags, playbookID: playbook?.id,
+            playbook: try playbook.map { String(decoding: try encoder.encode($0), as: UTF8.self) },
+            phaseEnteredAt: Dictionary(uniqueKeysWithValues: incident.phaseEnteredAt.map { ($0.key.rawValue, $0.value) }),
+            version: incident.version)
+    }
+
+    static func incident(_ record: IncidentRecord) throws -> Incident {
+        guard let id = IncidentID(record.id), let category = IncidentCategory(rawValue: record.category),
+              let severity = Severity(rawValue: record.severity), let segment = AffectedSegment(rawValue: record.segment),
+              let status = IncidentStatus(rawValue: record.status)
+        else { throw CSIRTError(.input, "\(record.id): the stored incident is damaged") }
+        let personalData = try record.personalData.map { try decoder.decode(PersonalData.self, from: Data($0.utf8)) }
+        var entered: [IncidentStatus: Date] = [:]
+        for (name, time) in record.phaseEnteredAt {
+            if let phase = IncidentStatus(rawValue: name) { entered[phase] = time }
+        }
+        return Incident(id: id, title: record.title, description: record.description, category: category, severity: severity,
+                        segment: segment, assets: record.assets, personalData: personalData, reporter: record.reporter,
+                        assignee: record.assignee, status: status, detectedAt: record.detectedAt, reportedAt: record.reportedAt,
+                        containedAt: record.containedAt, recoveredAt: record.recoveredAt, closedAt: record.closedAt, tags: record.tags,
+                        playbookID: record.playbookID, phaseEnteredAt: entered, version: record.version)
+    }
+
+    static func playbook(_ record: IncidentRecord) throws -> Playbook? {
+        try record.playbook.map { try decoder.decode(Playbook.self, from: Data($0.utf8)) }
+    }
+
+    static func record(_ task: IncidentTask, incidentID: String) -> IncidentTaskRecord {
+        IncidentTaskRecord(incidentID: incidentID, taskID: task.id, kind: task.kind.rawValue, phase: task.phase?.rawValue,
+                           titleJa: task.title.ja, titleEn: task.title.en, owner: task.owner, required: task.required,
+                           evidenceRequired: task.evidenceRequired, dueAt: task.dueAt, state: task.state.rawValue,
+                           evidence: task.evidence, reason: task.reason, completedAt: task.completedAt,
+                           completedBy: task.completedBy, position: task.position)
+    }
+
+    static func task(_ record: IncidentTaskRecord) -> IncidentTask {
+        IncidentTask(id: record.taskID, kind: IncidentTask.Kind(rawValue: record.kind) ?? .step,
+                     phase: record.phase.flatMap(IncidentStatus.init(rawValue:)),
+                     title: LocalizedText(ja: record.titleJa, en: record.titleEn), owner: record.owner, required: record.required,
+                     evidenceRequired: record.evidenceRequired, dueAt: record.dueAt, state: IncidentTask.State(rawValue: record.state) ?? .open,
+                     evidence: record.evidence, reason: record.reason, completedAt: record.completedAt, completedBy: record.completedBy,
+                     position: record.position)
+    }
+
+    static func event(_ record: IncidentEventRecord) -> TimelineEvent {
+        TimelineEvent(time: record.time, author: record.author, kind: TimelineEvent.Kind(rawValue: record.kind) ?? .note, text: record.text)
+    }
+}

@@ -1,0 +1,76 @@
+import CSIRTStore
+import Foundation
+import GRDB
+import Incidents
+
+/// The filters of `csirt incident list`; empty lists mean "any".
+public struct IncidentFilter: Sendable {
+    public var statuses: [IncidentStatus] = []
+    public var severities: [Severity] = []
+    public var categories: [IncidentCategory] = []
+    public var segments: [AffectedSegment] = []
+    public var assignee: String? = nil
+    /// Detected at or after.
+    public var from: Date? = nil
+    /// Detected before.
+    public var to: Date? = nil
+    public var openOnly = false
+    public var limit: Int? = nil
+
+    public init() {}
+}
+
+/// A step, notification or legal report past its due time.
+public struct OverdueItem: Sendable {
+    public var incidentID: String
+    public var incidentTitle: String
+    public var severity: Severity
+    public var status: IncidentStatus
+    public var assignee: String?
+    public var task: IncidentTask
+    public var overdueBy: TimeInterval
+}
+
+extension Application {
+    public func listIncidents(_ filter: IncidentFilter) throws(CSIRTError) -> [Incident] {
+        try mapErrors {
+            try database.read { db in
+                var request = IncidentRecord.all()
+                if !filter.statuses.isEmpty { request = request.filter(filter.statuses.map(\.rawValue).contains(Column("status"))) }
+                if filter.openOnly { request = request.filter(![IncidentStatus.closed.rawValue, IncidentStatus.rejected.rawValue].contains(Column("status"))) }
+                if !filter.severities.isEmpty { request = request.filter(filter.severities.map(\.rawValue).contains(Column("severity"))) }
+                if !filter.categories.isEmpty { request = request.filter(filter.categories.map(\.rawValue).contains(Column("category"))) }
+                if !filter.segments.isEmpty { request = request.filter(filter.segments.map(\.rawValue).contains(Column("segment"))) }
+                if let assignee = filter.assignee { request = request.filter(Column("assignee") == assignee) }
+                if let from = filter.from { request = request.filter(Column("detectedAt") >= from) }
+                if let to = filter.to { request = request.filter(Column("detectedAt") < to) }
+                request = request.order(Column("year"), Column("number"))
+                if let limit = filter.limit { request = request.limit(limit) }
+                return try request.fetchAll(db).map(IncidentMapping.incident)
+            }
+        }
+    }
+
+    /// Open tasks past their due time: steps and notifications of open incidents, and legal
+    /// reports of any incident (closing does not lift a legal duty).
+    public func overdue(at time: Date) throws(CSIRTError) -> [OverdueItem] {
+        try mapErrors {
+            try database.read { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT t.*, i.title AS incidentTitle, i.severity AS incidentSeverity, i.status AS incidentStatus, i.assignee AS incidentAssignee
+                    FROM incidentTask t JOIN incident i ON i.id = t.incidentID
+                    WHERE t.state = 'open' AND t.dueAt < ?
+                      AND (i.status NOT IN ('closed', 'rejected') OR t.kind = 'legal')
+                    ORDER BY t.dueAt, t.incidentID, t.position
+                    """, arguments: [time])
+                return try rows.map { row in
+                    let task = IncidentMapping.task(try IncidentTaskRecord(row: row))
+                    return OverdueItem(incidentID: row["incidentID"], incidentTitle: row["incidentTitle"],
+                                       severity: Severity(rawValue: row["incidentSeverity"]) ?? .medium,
+                                       status: IncidentStatus(rawValue: row["incidentStatus"]) ?? .reported,
+                                       assignee: row["incidentAssignee"], task: task, overdueBy: time.timeIntervalSince(task.dueAt ?? time))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Incidents
+import PlaybookYAML
+
+/// The playbooks in a directory, validated as a set: each file valid, ids unique, each category
+/// covered by at most one playbook.
+public struct PlaybookCatalog: Sendable {
+    public let directory: String
+    public let playbooks: [Playbook]
+
+    /// `CSIRT_PLAYBOOKS`, else `HOME/playbooks` if it exists, else the `Playbooks/` folder of the
+    /// source tree csirt was built from.
+    public static func defaultDirectory(home: CSIRTHome, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["CSIRT_PLAYBOOKS"], !explicit.isEmpty { return explicit }
+        let inHome = home.root + "/playbooks"
+        if FileManager.default.fileExists(atPath: inHome) { return inHome }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("Playbooks").path
+    }
+
+    public static func load(directory: String) throws(CSIRTError) -> PlaybookCatalog {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        } catch {
+            throw CSIRTError(.input, "\(directory): cannot read the playbooks directory (set CSIRT_PLAYBOOKS)")
+        }
+        var playbooks: [Playbook] = []
+        var problems: [String] = []
+        for name in names {
+            switch validate(path: directory + "/" + name) {
+            case .success(let playbook): playbooks.append(playbook)
+            case .failure(let error): problems += error.problems.map(\.description)
+            }
+        }
+        problems += crossCheck(playbooks)
+        if let first = problems.first {
+            throw CSIRTError(.input, problems.count == 1 ? first : "\(first) (and \(problems.count - 1) more problems; run `csirt playbook validate`)")
+        }
+        return PlaybookCatalog(directory: directory, playbooks: playbooks)
+    }
+
+    /// Problems across files: duplicate ids, a category claimed twice.
+    static func crossCheck(_ playbooks: [Playbook]) -> [String] {
+        var problems: [String] = []
+        var ids: Set<String> = []
+        var owner: [IncidentCategory: String] = [:]
+        for playbook in playbooks {
+            if !ids.insert(playbook.id).inserted { problems.append("playbook id \(playbook.id) is used by two files") }
+            for category in playbook.categories {
+                if let other = owner[category] {
+                    problems.append("category \(category.rawValue) is covered by both \(other) and \(playbook.id)")
+                }
+                owner[category] = playbook.id
+            }
+        }
+        return problems
+    }
+
+    /// Validates one file.
+    public static func validate(path: String) -> Result<Playbook, PlaybookProblems> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "cannot read the file")]))
+        }
+        guard data.count <= 1 << 20 else {
+            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "larger than 1 MiB, too large for a playbook")]))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
+        }
+        do {
+            return .success(try PlaybookDecoder.decode(text, file: path))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    public func playbook(id: String) throws(CSIRTError) -> Playbook {
+        guard let playbook = playbooks.first(where: { $0.id == id }) else {
+            throw CSIRTError(.input, "no playbook \"\(id)\" in \(directory) (known: \(playbooks.map(\.id).joined(separator: ", ")))")
+        }
+        return playbook
+    }
+
+    public func playbook(for category: IncidentCategory) -> Playbook? {
+        playbooks.first { $0.categories.contains(category) }
+    }
+}

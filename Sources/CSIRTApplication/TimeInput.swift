@@ -1,0 +1,30 @@
+import Foundation
+
+/// Times as people type them: RFC 3339 with a zone (`2026-11-23T09:30:00+09:00`, `…Z`), or a local
+/// date and time without one (`2026-11-23T09:30`, `2026-11-23 09:30`, `2026-11-23`) in `zone`.
+public enum TimeInput {
+    public static func parse(_ text: String, zone: TimeZone = .current, what: String) throws(CSIRTError) -> Date {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let withZone = ISO8601DateFormatter()
+        withZone.formatOptions = [.withInternetDateTime]
+        if let date = withZone.date(from: trimmed) { return date }
+        withZone.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = withZone.date(from: trimmed) { return date }
+        let local = DateFormatter()
+        local.locale = Locale(identifier: "en_US_POSIX")
+        local.timeZone = zone
+        for format in ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"] {
+            local.dateFormat = format
+            if let date = local.date(from: trimmed) { return date }
+        }
+        throw CSIRTError(.input, "\(what) \"\(text)\" is not a time (use 2026-11-23T09:30:00+09:00, or 2026-11-23 09:30 in the local zone)")
+    }
+
+    /// RFC 3339 in `zone` (the local zone for people, UTC for machines).
+    public static func format(_ date: Date, zone: TimeZone = .current) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
