@@ -52,6 +52,7 @@ let package = Package(
         // Helpers the test targets share: running processes, temporary directories, openssl-made keys.
         .target(name: "TestSupport", dependencies: ["AuditLog", "CSIRTCrypto"], path: "Tests/TestSupport"),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "PlaybookYAML"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
         // Runs the built `csirt` binary and the real openssl CLI.

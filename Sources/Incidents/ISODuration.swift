@@ -77,6 +77,8 @@ public struct ISODuration: Sendable, Equatable, Hashable, CustomStringConvertibl
             }
         }
         guard number == nil, !seenUnits.isEmpty else { throw .malformed(text) }
+        // A 'T' must be followed by at least one time unit.
+        if inTime && !seenUnits.contains(where: { $0.hasSuffix("t") }) { throw .malformed(text) }
         guard total > 0 else { throw .zero(text) }
         self.seconds = total
         self.text = text

@@ -18,7 +18,7 @@ public enum IncidentStatus: String, Sendable, CaseIterable, Codable {
 }
 
 /// A change of status and why it is (or is not) allowed.
-public enum Transition: Sendable, Equatable {
+public enum Transition: Sendable, Hashable {
     case advance(to: IncidentStatus)
     case reject
     case close
