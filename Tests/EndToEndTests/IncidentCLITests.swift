@@ -287,6 +287,18 @@ final class IncidentCLITests: XCTestCase {
         XCTAssertEqual(try csirt(["audit", "verify"]).status, 0)
     }
 
+    func testPreliminaryDeadlineIsConfigurable() throws {
+        try ok(["config", "set", "ppc.preliminary-days", "5"])
+        XCTAssertEqual(auditEntries().last?.action, "config.set")
+        try refused(["config", "set", "ppc.preliminary-days", "0"], "from 1 to 30")
+        try refused(["config", "set", "legal.time-zone", "Mars/Olympus"], "unknown time zone")
+        try refused(["config", "set", "colour", "blue"], "unknown setting")
+        let opened = try json(try ok(["incident", "open", "--title", "t", "--category", "malware", "--severity", "low", "--personal-data", "1",
+                                      "--special-care", "--detected", "2026-11-20T09:00:00+09:00", "--format", "json"]))
+        guard case .array(let tasks)? = opened["tasks"] else { return XCTFail() }
+        XCTAssertEqual(tasks.first { $0["id"] == "ppc-preliminary" }?["due_at"], "2026-11-25T15:00:00Z", "5 days")
+    }
+
     func testIfVersionConflict() throws {
         try ok(["incident", "open", "--title", "t", "--category", "malware", "--severity", "low"])
         try ok(["incident", "assign", "INC-2026-0001", "sato", "--if-version", "1"])
