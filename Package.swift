@@ -51,6 +51,11 @@ let package = Package(
         ),
         // Helpers the test targets share: running processes, temporary directories, openssl-made keys.
         .target(name: "TestSupport", dependencies: ["AuditLog", "CSIRTCrypto"], path: "Tests/TestSupport"),
+        .executableTarget(
+            name: "incident-bench",
+            dependencies: ["CSIRTApplication", "CSIRTStore", "Incidents", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/IncidentQueries"
+        ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "PlaybookYAML"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),

@@ -90,4 +90,30 @@ final class PlaybookDecoderTests: XCTestCase {
             XCTAssertTrue(messages.contains("the playbook lacks \"phases\""), "\(messages)")
         }
     }
+
+    /// Every playbook shipped in Playbooks/ is valid, and together they cover every category once.
+    func testShippedPlaybooks() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let directory = url.appendingPathComponent("Playbooks").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 10, "at least ten playbooks ship")
+        var covered: [IncidentCategory: String] = [:]
+        for file in files {
+            let path = directory + "/" + file
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            do {
+                let playbook = try PlaybookDecoder.decode(text, file: path)
+                XCTAssertEqual(playbook.id + ".yaml", file)
+                for category in playbook.categories {
+                    XCTAssertNil(covered[category], "\(category.rawValue) in \(file) and \(covered[category] ?? "")")
+                    covered[category] = file
+                }
+                XCTAssertFalse(playbook.notifications.isEmpty, "\(file) notifies nobody")
+            } catch {
+                XCTFail("\(error)")
+            }
+        }
+        XCTAssertEqual(Set(covered.keys), Set(IncidentCategory.allCases), "every category has a playbook")
+    }
 }
