@@ -1,3 +1,4 @@
+import AuditLog
 import Foundation
 
 /// Times as people type them: RFC 3339 with a zone (`2026-11-23T09:30:00+09:00`, `…Z`), or a local
@@ -22,9 +23,6 @@ public enum TimeInput {
 
     /// RFC 3339 in `zone` (the local zone for people, UTC for machines).
     public static func format(_ date: Date, zone: TimeZone = .current) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = zone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        RFC3339.format(date, offsetSeconds: zone.secondsFromGMT(for: date))
     }
 }
