@@ -37,6 +37,25 @@ enum PEMInput {
         }
     }
 
+    /// Parses a PEM key of the wanted kind and checks that csirt accepts its type. The caller owns
+    /// the returned `EVP_PKEY` (one reference).
+    static func load(_ bytes: [UInt8], source: String, wantPrivate: Bool) throws -> (OpaquePointer, KeyAlgorithm) {
+        try precheck(bytes, source: source, wantPrivate: wantPrivate)
+        OpenSSLErrorQueue.clear()
+        let loaded = withBIO(bytes) { bio in
+            wantPrivate ? PEM_read_bio_PrivateKey(bio, nil, csirt_no_passphrase_cb(), nil) : PEM_read_bio_PUBKEY(bio, nil, csirt_no_passphrase_cb(), nil)
+        }
+        guard let pkey = loaded else {
+            throw CryptoError.openSSL("\(source): malformed PEM \(wantPrivate ? "private" : "public") key")
+        }
+        do {
+            return (pkey, try KeyType.classify(pkey, source: source))
+        } catch {
+            EVP_PKEY_free(pkey)
+            throw error
+        }
+    }
+
     /// A read-only memory BIO over `bytes` for the duration of `body`.
     static func withBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) rethrows -> T {
         try bytes.withUnsafeBytes { raw in

@@ -31,19 +31,7 @@ public final class PrivateKey: @unchecked Sendable {
     /// Loads an unencrypted PEM private key: PKCS#8 (`openssl genpkey`) or the traditional
     /// RSA/EC forms (`openssl genrsa -traditional`, `openssl ecparam -genkey`). Never prompts.
     public convenience init(pem bytes: [UInt8], source: String) throws {
-        try PEMInput.precheck(bytes, source: source, wantPrivate: true)
-        OpenSSLErrorQueue.clear()
-        let loaded = PEMInput.withBIO(bytes) { PEM_read_bio_PrivateKey($0, nil, csirt_no_passphrase_cb(), nil) }
-        guard let pkey = loaded else {
-            throw CryptoError.openSSL("\(source): malformed PEM private key")
-        }
-        let algorithm: KeyAlgorithm
-        do {
-            algorithm = try KeyType.classify(pkey, source: source)
-        } catch {
-            EVP_PKEY_free(pkey)
-            throw error
-        }
+        let (pkey, algorithm) = try PEMInput.load(bytes, source: source, wantPrivate: true)
         try self.init(owning: pkey, algorithm: algorithm)
     }
 

@@ -31,19 +31,7 @@ public final class PublicKey: @unchecked Sendable {
 
     /// Loads a PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`). `source` names the file in errors.
     public convenience init(pem bytes: [UInt8], source: String) throws {
-        try PEMInput.precheck(bytes, source: source, wantPrivate: false)
-        OpenSSLErrorQueue.clear()
-        let loaded = PEMInput.withBIO(bytes) { PEM_read_bio_PUBKEY($0, nil, csirt_no_passphrase_cb(), nil) }
-        guard let pkey = loaded else {
-            throw CryptoError.openSSL("\(source): malformed PEM public key")
-        }
-        let algorithm: KeyAlgorithm
-        do {
-            algorithm = try KeyType.classify(pkey, source: source)
-        } catch {
-            EVP_PKEY_free(pkey)
-            throw error
-        }
+        let (pkey, algorithm) = try PEMInput.load(bytes, source: source, wantPrivate: false)
         try self.init(owning: pkey, algorithm: algorithm)
     }
 
