@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "CSIRTCrypto", dependencies: ["COpenSSL"]),
         // Incidents, their lifecycle, playbooks and deadlines: pure domain, no I/O.
         .target(name: "Incidents"),
+        // Firewall rulesets, the three-layer policies and their exact analysis: pure domain, no I/O.
+        .target(name: "Segmentation"),
         // Playbooks read from YAML, with every problem located as file:line:column.
         .target(name: "PlaybookYAML", dependencies: ["Incidents", .product(name: "Yams", package: "Yams")]),
         // The hash-chained, signed audit log: format, writer, verifier.
@@ -58,6 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "PlaybookYAML"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
         // Runs the built `csirt` binary and the real openssl CLI.
