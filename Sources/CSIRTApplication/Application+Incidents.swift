@@ -65,6 +65,15 @@ public enum StepOutcome: Sendable {
 }
 
 extension Application {
+    static func json(_ data: PersonalData) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "people": .integer(Int64(data.people)), "kinds": .array(data.kinds.map { .string($0) }),
+            "special_care": .bool(data.specialCare), "financial_harm": .bool(data.financialHarm), "encrypted": .bool(data.encrypted),
+        ]
+        object["wrongful_purpose"] = data.wrongfulPurpose.map { .bool($0) } ?? .null
+        return .object(object)
+    }
+
     // MARK: Reading
 
     public func incident(_ id: String) throws(CSIRTError) -> IncidentDetail {
@@ -139,7 +148,7 @@ extension Application {
                 "tasks": .integer(Int64(tasks.count)),
             ]
             if let playbook { details["playbook"] = .string("\(playbook.id)@\(playbook.version)") }
-            if let data = new.personalData { details["personal_data_people"] = .integer(Int64(data.people)) }
+            if let data = new.personalData { details["personal_data"] = Self.json(data) }
             return Mutation(value: try detail(try IncidentRecord.fetchOne(db, key: id.description)!, db),
                             entry: AuditEntryDraft(actor: actor, action: "incident.open", target: id.description, details: details))
         }
@@ -239,7 +248,7 @@ extension Application {
             let transition: Transition
             switch target {
             case .rejected:
-                guard let reason, !reason.isEmpty else { throw CSIRTError(.input, "\(incident.id): rejecting needs --reason (why it is a false positive)") }
+                guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CSIRTError(.input, "\(incident.id): rejecting needs --reason (why it is a false positive)") }
                 _ = reason
                 transition = .reject
             case .closed:
@@ -285,7 +294,9 @@ extension Application {
             guard let next = incident.applying(.close, at: when) else {
                 throw CSIRTError(.input, "\(incident.id): cannot close from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
             }
-            let open = tasks.filter { $0.required && $0.state == .open }.map(\.id)
+            // Legal reports outlive the incident (a final report may be due weeks later): they do
+            // not block closing, and `overdue` keeps tracking them.
+            let open = tasks.filter { $0.required && $0.state == .open && $0.kind != .legal }.map(\.id)
             if !open.isEmpty && !force {
                 throw CSIRTError(.input, "\(incident.id): required steps are still open: \(open.joined(separator: ", ")); finish or skip them, or close with --force --reason")
             }
@@ -331,7 +342,7 @@ extension Application {
             let text: String
             switch outcome {
             case .done(let evidence):
-                if tasks[index].evidenceRequired && (evidence ?? "").isEmpty {
+                if tasks[index].evidenceRequired && (evidence ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                     throw CSIRTError(.input, "\(incident.id): step \(stepID) needs evidence (--evidence TEXT or --evidence-file PATH)")
                 }
                 tasks[index].state = .done
@@ -368,17 +379,20 @@ extension Application {
                 text.append("title")
             }
             if let description = changes.description { incident.description = description; changed["description"] = .string(description); text.append("description") }
-            if let severity = changes.severity { incident.severity = severity; changed["severity"] = .string(severity.name); text.append("severity \(severity.name)") }
-            if let segment = changes.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
+            if let severity = changes.severity, severity != incident.severity { incident.severity = severity; changed["severity"] = .string(severity.name); text.append("severity \(severity.name)") }
+            if let segment = changes.segment, segment != incident.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
             if let assets = changes.assets { incident.assets = assets; changed["assets"] = .array(assets.map { .string($0) }); text.append("assets") }
             if let tags = changes.tags { incident.tags = tags; changed["tags"] = .array(tags.map { .string($0) }); text.append("tags") }
-            if case .some(let data) = changes.personalData {
+            if case .some(let data) = changes.personalData, data != incident.personalData {
+                changed["personal_data_before"] = incident.personalData.map(Self.json) ?? .null
+                changed["personal_data"] = data.map(Self.json) ?? .null
                 incident.personalData = data
-                changed["personal_data_people"] = data.map { .integer(Int64($0.people)) } ?? .null
                 text.append(data == nil ? "no personal data" : "personal data (\(data!.people) people)")
             }
-            if let detectedAt = changes.detectedAt {
-                guard detectedAt <= now.addingTimeInterval(300) else { throw CSIRTError(.input, "the detection time is in the future") }
+            if let detectedAt = changes.detectedAt, detectedAt != incident.detectedAt {
+                guard detectedAt <= incident.reportedAt else {
+                    throw CSIRTError(.input, "\(incident.id): the detection time \(TimeInput.format(detectedAt)) is after the incident was logged (\(TimeInput.format(incident.reportedAt)))")
+                }
                 incident.detectedAt = detectedAt
                 changed["detected_at"] = .string(RFC3339.format(detectedAt))
                 text.append("detected at \(TimeInput.format(detectedAt))")
@@ -394,6 +408,7 @@ extension Application {
                 }
                 text.append("category \(category.rawValue)")
             }
+            guard !changed.isEmpty else { throw CSIRTError(.input, "\(incident.id): nothing to change (the values given are the current ones)") }
             return ([TimelineEvent(time: now, author: actor, kind: .updated, text: "updated: " + text.joined(separator: ", "))], changed)
         }
     }

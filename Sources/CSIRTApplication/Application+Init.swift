@@ -13,6 +13,22 @@ public struct InitOutcome: Sendable {
 }
 
 extension Application {
+    /// Copies the playbooks csirt ships into `HOME/playbooks` (once), where a site adapts them and
+    /// where an installed binary finds them.
+    static func copyShippedPlaybooks(into home: CSIRTHome) throws(CSIRTError) {
+        let target = home.root + "/playbooks"
+        let source = PlaybookCatalog.shippedDirectory
+        guard !FileManager.default.fileExists(atPath: target), FileManager.default.fileExists(atPath: source) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: source) where name.hasSuffix(".yaml") {
+                try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
+            }
+        } catch {
+            throw CSIRTError(.input, "\(target): cannot copy the shipped playbooks: \(error.localizedDescription)")
+        }
+    }
+
     /// Creates the home (database, `keys/`, `audit/`), the signing key and the audit log whose first
     /// entry is `init`. Idempotent: on an initialised home it changes nothing and never touches a
     /// key. A home whose audit log has gone missing is refused rather than given a new chain.
@@ -28,6 +44,7 @@ extension Application {
         }
         let database = try mapErrors { try AppDatabase.open(path: home.databasePath) }
         let app = Application(home: home, database: database, clock: clock)
+        try copyShippedPlaybooks(into: home)
         return try mapErrors {
             try database.write { db in
                 let logExists = FileManager.default.fileExists(atPath: home.auditLogPath)

@@ -12,7 +12,8 @@ extension Application {
         }
     }
 
-    /// Changes a setting; one audit entry. Due times already computed are not moved.
+    /// Changes a setting; one audit entry. Existing incidents' open deadlines follow the new
+    /// setting at their next change (every change recomputes what is not done yet).
     public func setSetting(_ name: String, to value: String, actor: String) throws(CSIRTError) {
         guard let key = SettingKey(rawValue: name) else {
             throw CSIRTError(.input, "unknown setting \"\(name)\" (known: \(SettingKey.allCases.map(\.rawValue).joined(separator: ", ")))")

@@ -8,12 +8,17 @@ public struct PlaybookCatalog: Sendable {
     public let directory: String
     public let playbooks: [Playbook]
 
-    /// `CSIRT_PLAYBOOKS`, else `HOME/playbooks` if it exists, else the `Playbooks/` folder of the
-    /// source tree csirt was built from.
+    /// `CSIRT_PLAYBOOKS`, else `HOME/playbooks` (filled by `csirt init`), else the `Playbooks/`
+    /// folder of the source tree csirt was built from.
     public static func defaultDirectory(home: CSIRTHome, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit = environment["CSIRT_PLAYBOOKS"], !explicit.isEmpty { return explicit }
         let inHome = home.root + "/playbooks"
         if FileManager.default.fileExists(atPath: inHome) { return inHome }
+        return shippedDirectory
+    }
+
+    /// The `Playbooks/` folder of the source tree csirt was built from.
+    static var shippedDirectory: String {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.appendingPathComponent("Playbooks").path

@@ -5,6 +5,15 @@ import Foundation
 /// date and time without one (`2026-11-23T09:30`, `2026-11-23 09:30`, `2026-11-23`) in `zone`.
 public enum TimeInput {
     public static func parse(_ text: String, zone: TimeZone = .current, what: String) throws(CSIRTError) -> Date {
+        let date = try parseAny(text, zone: zone, what: what)
+        // 2000-01-01 … 2200-01-01: a two-digit year typed by mistake is caught here.
+        guard date.timeIntervalSince1970 >= 946_684_800, date.timeIntervalSince1970 < 7_258_118_400 else {
+            throw CSIRTError(.input, "\(what) \"\(text)\" is not a plausible time (before 2000 or after 2200)")
+        }
+        return date
+    }
+
+    static func parseAny(_ text: String, zone: TimeZone, what: String) throws(CSIRTError) -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let withZone = ISO8601DateFormatter()
         withZone.formatOptions = [.withInternetDateTime]

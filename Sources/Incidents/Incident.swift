@@ -51,7 +51,9 @@ public struct Incident: Sendable, Equatable {
         self.closedAt = closedAt
         self.tags = tags
         self.playbookID = playbookID
-        self.phaseEnteredAt = phaseEnteredAt.isEmpty ? [.reported: reportedAt] : phaseEnteredAt
+        // The incident is "reported" from the moment it was detected, which lets past incidents be
+        // imported with their real transition times.
+        self.phaseEnteredAt = phaseEnteredAt.isEmpty ? [.reported: detectedAt] : phaseEnteredAt
         self.version = version
     }
 
@@ -66,7 +68,11 @@ public struct Incident: Sendable, Equatable {
             next.closedAt = time
         }
         if transition == .reopen {
+            // A second pass through the phases: their steps count from the new entries.
             next.closedAt = nil
+            next.recoveredAt = nil
+            next.containedAt = nil
+            for phase in [IncidentStatus.containment, .eradication, .recovery, .closed] { next.phaseEnteredAt[phase] = nil }
         }
         next.status = target
         next.phaseEnteredAt[target] = time

@@ -45,13 +45,14 @@ public enum LegalReporting {
     }
 
     /// The end of the `days`-th calendar day after the day of `awareness`, in the rules' zone:
-    /// the day of awareness itself is not counted (Civil Code Art. 140), and the period ends at
-    /// 24:00 of its last day (Art. 141).
+    /// the day of awareness itself is not counted unless the period starts at 00:00 (Civil Code
+    /// Art. 140), and the period ends at 24:00 of its last day (Art. 141).
     public static func deadline(days: Int, after awareness: Date, rules: ReportingRules) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: rules.timeZoneIdentifier) ?? TimeZone(identifier: "Asia/Tokyo")!
         let startOfAwarenessDay = calendar.startOfDay(for: awareness)
-        return calendar.date(byAdding: .day, value: days + 1, to: startOfAwarenessDay)!
+        let firstDayCounts = startOfAwarenessDay == awareness
+        return calendar.date(byAdding: .day, value: firstDayCounts ? days : days + 1, to: startOfAwarenessDay)!
     }
 
     /// The reports to make, with their deadlines; none when the leak is not reportable.

@@ -177,6 +177,10 @@ struct NodeReader {
 
     private mutating func uniqueID(_ node: Node?, _ what: String, seenIDs: inout [String: Node]) -> String? {
         guard let id = identifier(node, what) else { return nil }
+        if id.hasPrefix("ppc-") {
+            problem(node, "ids starting with ppc- are reserved for the PPC reports csirt adds itself")
+            return nil
+        }
         if let earlier = seenIDs[id] {
             problem(node, "id \"\(id)\" is used twice (first at line \(earlier.mark?.line ?? 0))")
             return nil

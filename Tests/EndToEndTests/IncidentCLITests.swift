@@ -145,7 +145,7 @@ final class IncidentCLITests: XCTestCase {
         XCTAssertEqual(shown["status"], "triage")
         XCTAssertEqual(shown["version"], 14)
         XCTAssertEqual(shown["assignee"], "suzuki")
-        XCTAssertNotEqual(shown["contained_at"], .null)
+        XCTAssertEqual(shown["contained_at"], .null, "reopened: the phases start again (the timeline keeps the first pass)")
         guard case .array(let timeline)? = shown["timeline"] else { return XCTFail("no timeline") }
         XCTAssertEqual(timeline.count, 14)
         guard case .array(let finalTasks)? = shown["tasks"] else { return XCTFail("no tasks") }
@@ -285,6 +285,33 @@ final class IncidentCLITests: XCTestCase {
         XCTAssertEqual(notes.count, accepted.count)
         XCTAssertEqual(auditEntries().filter { $0.action == "incident.note" }.count, accepted.count)
         XCTAssertEqual(try csirt(["audit", "verify"]).status, 0)
+    }
+
+    /// A past incident imported with its real times; legal reports do not block closing.
+    func testImportingAPastIncident() throws {
+        try ok(["incident", "open", "--title", "lost laptop", "--category", "malware", "--severity", "medium", "--reporter", "kato",
+                "--detected", "2026-10-01T09:00:00+09:00", "--personal-data", "300"])
+        for (step, flags) in [("confirm", ["--done"]), ("notify-ciso", ["--done"])] { try ok(["incident", "step", "INC-2026-0001", step] + flags) }
+        try ok(["incident", "advance", "INC-2026-0001", "--at", "2026-10-01T10:00:00+09:00"])
+        try ok(["incident", "advance", "INC-2026-0001", "--at", "2026-10-01T11:00:00+09:00"])
+        try ok(["incident", "step", "INC-2026-0001", "isolate", "--done", "--evidence", "unplugged 11:20"])
+        try ok(["incident", "advance", "INC-2026-0001", "--at", "2026-10-01T12:00:00+09:00"])
+        try ok(["incident", "advance", "INC-2026-0001", "--at", "2026-10-02T09:00:00+09:00"])
+        try refused(["incident", "close", "INC-2026-0001", "--at", "2026-10-01T08:00:00+09:00"], "is before the incident entered recovery")
+        try ok(["incident", "close", "INC-2026-0001", "--at", "2026-10-03T09:00:00+09:00"])
+        let shown = try json(try ok(["incident", "show", "INC-2026-0001", "--format", "json"]))
+        XCTAssertEqual(shown["reporter"], "kato")
+        XCTAssertEqual(shown["contained_at"], "2026-10-01T03:00:00Z")
+        XCTAssertEqual(shown["closed_at"], "2026-10-03T00:00:00Z")
+        // The PPC reports are still owed after closing: the preliminary one is overdue, the final
+        // one (60 days: malware presumes a wrongful purpose) is due by the end of 30 November.
+        let overdue = try csirt(["incident", "overdue", "--at", "2026-12-01T09:00:00+09:00", "--format", "json"])
+        XCTAssertEqual(overdue.status, 1)
+        XCTAssertTrue(overdue.stdout.contains("ppc-preliminary") && overdue.stdout.contains("ppc-final"), overdue.stdout)
+        XCTAssertFalse(try csirt(["incident", "overdue", "--at", "2026-11-30T23:59:00+09:00"]).stdout.contains("ppc-final"))
+        try refused(["incident", "update", "INC-2026-0001", "--severity", "medium"], "nothing to change")
+        try refused(["incident", "update", "INC-2026-0001", "--detected", "2099-01-01"], "after the incident was logged")
+        try refused(["incident", "open", "--title", "t", "--category", "malware", "--severity", "low", "--detected", "26-11-20"], "not a plausible time")
     }
 
     func testPreliminaryDeadlineIsConfigurable() throws {

@@ -45,6 +45,14 @@ final class DeadlineTests: XCTestCase {
         XCTAssertEqual(LegalReporting.reports(for: late, rules: utcRules)[0].dueAt, date("2026-11-24T00:00:00Z"))
     }
 
+    /// Civil Code Art. 140: a period that starts at 00:00 counts its first day.
+    func testAPeriodStartingAtMidnightCountsItsFirstDay() {
+        let midnight = incident(data: PersonalData(people: 500), detected: "2026-11-19T15:00:00Z")  // 2026-11-20 00:00 JST
+        XCTAssertEqual(LegalReporting.reports(for: midnight, rules: .standard)[0].dueAt, date("2026-11-22T15:00:00Z"), "Nov 20, 21, 22")
+        let aSecondLater = incident(data: PersonalData(people: 500), detected: "2026-11-19T15:00:01Z")
+        XCTAssertEqual(LegalReporting.reports(for: aSecondLater, rules: .standard)[0].dueAt, date("2026-11-23T15:00:00Z"), "Nov 21, 22, 23")
+    }
+
     func testWrongfulPurposeGivesSixtyDays() {
         let rules = ReportingRules.standard
         let intrusion = incident(.unauthorizedAccess, data: PersonalData(people: 3), detected: "2026-11-20T01:00:00Z")

@@ -42,6 +42,8 @@ final class LifecycleTests: XCTestCase {
         let reopened = incident.applying(.reopen, at: detected.addingTimeInterval(10_000))!
         XCTAssertEqual(reopened.status, .triage)
         XCTAssertNil(reopened.closedAt)
+        XCTAssertNil(reopened.phaseEnteredAt[.containment], "a reopened incident goes through its phases again")
+        XCTAssertNil(reopened.containedAt)
         XCTAssertNil(incident.applying(.reject, at: detected), "closed incidents are not rejected")
     }
 

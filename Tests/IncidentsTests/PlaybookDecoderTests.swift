@@ -59,6 +59,7 @@ final class PlaybookDecoderTests: XCTestCase {
             ("categories: [malware]", "categories: [malware, flood]", 6, 23, "unknown category \"flood\""),
             ("      evidence: true", "      evidence: yes please", 20, 17, "must be true or false"),
             ("version: 2", "version: two", 2, 10, "version must be an integer"),
+            ("- id: isolate", "- id: ppc-final", 16, 11, "reserved for the PPC reports"),
             ("  en: Malware infection", "  english: Malware infection", 5, 3, "unknown key \"english\""),
         ]
         for (original, replacement, line, column, fragment) in cases {

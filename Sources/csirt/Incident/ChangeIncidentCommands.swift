@@ -96,6 +96,10 @@ struct StepIncidentCommand: ParsableCommand {
 /// file was meant, without copying it into the database.
 enum EvidenceFile {
     static func describe(_ path: String) throws -> String {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw CSIRTError(.input, "\(path): not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {

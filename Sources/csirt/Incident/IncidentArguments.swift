@@ -74,6 +74,8 @@ enum IncidentText {
     }
 
     static func printDetail(_ detail: IncidentDetail, now: Date) {
+        // Titles, notes and assets are whatever people typed: print them as plain lines.
+        func print(_ line: String) { Swift.print(Output.sanitize(line)) }
         let incident = detail.incident
         print("\(incident.id)  \(incident.title)")
         print("  status      \(incident.status.rawValue) (version \(incident.version))")

@@ -26,6 +26,7 @@ struct OpenIncidentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Affected segment: mynumber, lgwan, internet or unknown.", valueName: "segment")) var segment: AffectedSegment = .unknown
     @Option(name: .customLong("asset"), help: ArgumentHelp("An affected host name or address (repeat).", valueName: "host")) var assets: [String] = []
     @Option(help: "Who is working on it.") var assignee: String?
+    @Option(help: "Who reported it (default: the actor).") var reporter: String?
     @Option(help: ArgumentHelp("When the municipality became aware (default: now).", valueName: "time")) var detected: String?
     @Option(name: .customLong("tag"), help: ArgumentHelp("A tag (repeat).", valueName: "tag")) var tags: [String] = []
     @Option(help: ArgumentHelp("Use this playbook instead of the category's.", valueName: "id")) var playbook: String?
@@ -39,6 +40,7 @@ struct OpenIncidentCommand: ParsableCommand {
         new.assets = assets
         new.personalData = personal.personalData
         new.assignee = assignee
+        new.reporter = reporter
         new.detectedAt = try detected.map { text throws(CSIRTError) in try TimeInput.parse(text, what: "--detected") }
         new.tags = tags
         new.playbookID = playbook
