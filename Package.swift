@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "Incidents"),
         // Firewall rulesets, the three-layer policies and their exact analysis: pure domain, no I/O.
         .target(name: "Segmentation"),
-        // Playbooks read from YAML, with every problem located as file:line:column.
-        .target(name: "PlaybookYAML", dependencies: ["Incidents", .product(name: "Yams", package: "Yams")]),
+        // csirt's YAML formats (playbooks, site descriptions), every problem located as file:line:column.
+        .target(name: "YAMLFormats", dependencies: ["Incidents", "Segmentation", .product(name: "Yams", package: "Yams")]),
         // The hash-chained, signed audit log: format, writer, verifier.
         .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
         // The SQLite store (GRDB, WAL).
@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "CSIRTApplication",
             dependencies: [
-                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "PlaybookYAML",
+                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,8 +59,8 @@ let package = Package(
             path: "Benchmarks/IncidentQueries"
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
-        .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "PlaybookYAML"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"]),
+        .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
         // Runs the built `csirt` binary and the real openssl CLI.

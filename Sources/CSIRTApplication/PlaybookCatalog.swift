@@ -1,6 +1,6 @@
 import Foundation
 import Incidents
-import PlaybookYAML
+import YAMLFormats
 
 /// The playbooks in a directory, validated as a set: each file valid, ids unique, each category
 /// covered by at most one playbook.

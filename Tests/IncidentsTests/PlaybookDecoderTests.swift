@@ -1,6 +1,6 @@
 import Foundation
 import Incidents
-import PlaybookYAML
+import YAMLFormats
 import XCTest
 
 final class PlaybookDecoderTests: XCTestCase {

@@ -1,0 +1,102 @@
+import Foundation
+import Incidents
+import Yams
+
+/// Walks the node tree, collecting problems instead of stopping at the first.
+struct NodeReader {
+    let file: String
+    var problems: [PlaybookProblem] = []
+
+    mutating func problem(_ node: Node?, _ message: String) {
+        let mark = node?.mark
+        problems.append(PlaybookProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    /// The mapping's values by key; reports unknown and missing keys.
+    mutating func fields(_ node: Node, _ what: String, required: [String], optional: [String]) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            problem(node, "\(what) must be a mapping")
+            return nil
+        }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                problem(key, "keys of \(what) must be plain names")
+                continue
+            }
+            guard required.contains(name) || optional.contains(name) else {
+                let known = (required + optional).joined(separator: ", ")
+                problem(key, "unknown key \"\(name)\" in \(what) (known: \(known))")
+                continue
+            }
+            result[name] = value
+        }
+        for name in required where result[name] == nil {
+            problem(node, "\(what) lacks \"\(name)\"")
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, _ what: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+            problem(node, "\(what) must be a non-empty string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func identifier(_ node: Node?, _ what: String) -> String? {
+        guard let text = string(node, what) else { return nil }
+        let allowed = text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+        guard allowed, text.utf8.first != 0x2d, text.count <= 64 else {
+            problem(node, "\(what) \"\(text)\" must be lowercase letters, digits and '-' (at most 64)")
+            return nil
+        }
+        return text
+    }
+
+    mutating func bool(_ node: Node?, _ what: String, default value: Bool) -> Bool {
+        guard let node else { return value }
+        guard case .scalar(let scalar) = node, let flag = Bool.yaml(scalar.string) else {
+            problem(node, "\(what) must be true or false")
+            return value
+        }
+        return flag
+    }
+
+    mutating func enumeration<T: RawRepresentable & CaseIterable>(_ node: Node?, _ what: String, _ type: T.Type) -> T? where T.RawValue == String {
+        guard let text = string(node, what) else { return nil }
+        guard let value = T(rawValue: text) else {
+            problem(node, "unknown \(what) \"\(text)\" (known: \(T.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node?, _ what: String) -> ISODuration? {
+        guard let text = string(node, what) else { return nil }
+        do {
+            return try ISODuration(parsing: text)
+        } catch {
+            problem(node, "\(what): \(error.description)")
+            return nil
+        }
+    }
+
+    mutating func localized(_ node: Node?, _ what: String) -> LocalizedText? {
+        guard let node else { return nil }
+        guard let fields = fields(node, what, required: ["ja", "en"], optional: []) else { return nil }
+        guard let ja = string(fields["ja"], "\(what).ja"), let en = string(fields["en"], "\(what).en") else { return nil }
+        return LocalizedText(ja: ja, en: en)
+    }
+
+    mutating func sequence(_ node: Node?, _ what: String) -> [Node]? {
+        guard let node else { return nil }
+        guard case .sequence(let sequence) = node else {
+            problem(node, "\(what) must be a list")
+            return nil
+        }
+        return Array(sequence)
+    }
+}
