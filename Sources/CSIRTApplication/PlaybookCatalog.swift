@@ -64,15 +64,15 @@ public struct PlaybookCatalog: Sendable {
     }
 
     /// Validates one file.
-    public static func validate(path: String) -> Result<Playbook, PlaybookProblems> {
+    public static func validate(path: String) -> Result<Playbook, YAMLProblems> {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "cannot read the file")]))
+            return .failure(YAMLProblems(problems: [YAMLProblem(file: path, line: 1, column: 1, message: "cannot read the file")]))
         }
         guard data.count <= 1 << 20 else {
-            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "larger than 1 MiB, too large for a playbook")]))
+            return .failure(YAMLProblems(problems: [YAMLProblem(file: path, line: 1, column: 1, message: "larger than 1 MiB, too large for a playbook")]))
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            return .failure(PlaybookProblems(problems: [PlaybookProblem(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
+            return .failure(YAMLProblems(problems: [YAMLProblem(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
         }
         do {
             return .success(try PlaybookDecoder.decode(text, file: path))

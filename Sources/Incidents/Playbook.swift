@@ -40,7 +40,7 @@ public enum Recipient: String, Sendable, CaseIterable, Codable {
 }
 
 /// When a due time starts counting.
-public enum DueAnchor: String, Sendable, Codable {
+public enum DueAnchor: String, Sendable, Codable, CaseIterable {
     /// From when the incident was detected.
     case detection
     /// From when the incident entered the step's phase.

@@ -5,11 +5,46 @@ import Yams
 /// Walks the node tree, collecting problems instead of stopping at the first.
 struct NodeReader {
     let file: String
-    var problems: [PlaybookProblem] = []
+    var problems: [YAMLProblem] = []
+
+    /// Parses `text` and lets `body` read the document; every problem found is thrown together,
+    /// sorted by place, YAML syntax errors included.
+    static func read<T>(_ text: String, file: String, expected: String, _ body: (inout NodeReader, Node) -> T?) throws(YAMLProblems) -> T {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw YAMLProblems(problems: [YAMLProblem(file: file, line: 1, column: 1, message: "empty document, expected \(expected)")])
+            }
+            root = node
+        } catch let error as YAMLProblems {
+            throw error
+        } catch {
+            throw YAMLProblems(problems: [yamlProblem(error, file: file)])
+        }
+        var reader = NodeReader(file: file)
+        let value = body(&reader, root)
+        if let value, reader.problems.isEmpty { return value }
+        throw YAMLProblems(problems: reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+    }
+
+    static func yamlProblem(_ error: any Error, file: String) -> YAMLProblem {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            return YAMLProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(what)")
+        case .reader(let problem, _, _, _):
+            return YAMLProblem(file: file, line: 1, column: 1, message: "YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return YAMLProblem(file: file, line: context.mark.line, column: context.mark.column,
+                                   message: "duplicate key \(duplicates.joined(separator: ", "))")
+        default:
+            return YAMLProblem(file: file, line: 1, column: 1, message: "YAML: \(error)")
+        }
+    }
 
     mutating func problem(_ node: Node?, _ message: String) {
         let mark = node?.mark
-        problems.append(PlaybookProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        problems.append(YAMLProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
     /// The mapping's values by key; reports unknown and missing keys.

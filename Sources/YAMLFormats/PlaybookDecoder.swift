@@ -5,38 +5,10 @@ import Yams
 /// Reads a playbook from YAML, strictly: unknown keys, wrong types, bad durations, unknown roles
 /// or categories are all errors with the line and column where they stand.
 public enum PlaybookDecoder {
-    public static func decode(_ text: String, file: String) throws(PlaybookProblems) -> Playbook {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw PlaybookProblems(problems: [PlaybookProblem(file: file, line: 1, column: 1, message: "empty document, expected a playbook")])
-            }
-            root = node
-        } catch let error as PlaybookProblems {
-            throw error
-        } catch {
-            throw PlaybookProblems(problems: [yamlProblem(error, file: file)])
-        }
-        var reader = NodeReader(file: file)
-        let playbook = reader.playbook(root)
-        if let playbook, reader.problems.isEmpty { return playbook }
-        throw PlaybookProblems(problems: reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+    public static func decode(_ text: String, file: String) throws(YAMLProblems) -> Playbook {
+        try NodeReader.read(text, file: file, expected: "a playbook") { reader, root in reader.playbook(root) }
     }
 
-    static func yamlProblem(_ error: any Error, file: String) -> PlaybookProblem {
-        switch error as? YamlError {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-            let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-            return PlaybookProblem(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(what)")
-        case .reader(let problem, _, _, _):
-            return PlaybookProblem(file: file, line: 1, column: 1, message: "YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return PlaybookProblem(file: file, line: context.mark.line, column: context.mark.column,
-                                   message: "duplicate key \(duplicates.joined(separator: ", "))")
-        default:
-            return PlaybookProblem(file: file, line: 1, column: 1, message: "YAML: \(error)")
-        }
-    }
 }
 
 extension NodeReader {
@@ -123,11 +95,11 @@ extension NodeReader {
         let required = bool(fields["required"], "required", default: true)
         let evidence = bool(fields["evidence"], "evidence", default: false)
         let due = duration(fields["due"], "due")
-        let from = fields["from"].map { enumeration($0, "from", DueAnchorName.self) } ?? .phase
+        let from = fields["from"].map { enumeration($0, "from", DueAnchor.self) } ?? .phase
         if fields["from"] != nil && fields["due"] == nil { problem(fields["from"], "from without due") }
         guard let id, let title, let instructions, let role, let from else { return nil }
         return PlaybookStep(id: id, title: title, instructions: instructions, role: role, required: required,
-                            evidenceRequired: evidence, due: due, from: from == .detection ? .detection : .phase)
+                            evidenceRequired: evidence, due: due, from: from)
     }
 
     private mutating func notification(_ node: Node, seenIDs: inout [String: Node]) -> PlaybookNotification? {
@@ -154,10 +126,6 @@ extension NodeReader {
     }
 }
 
-/// `from:` values, as a CaseIterable for error messages.
-enum DueAnchorName: String, CaseIterable {
-    case detection, phase
-}
 
 extension Bool {
     /// YAML 1.2 core schema booleans.

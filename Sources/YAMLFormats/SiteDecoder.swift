@@ -5,22 +5,8 @@ import Yams
 /// Reads a site description (`network.yaml`, see docs/segmentation.md). Keys csirt does not use
 /// are allowed (sites keep their own notes there); the ones it uses are checked strictly.
 public enum SiteDecoder {
-    public static func decode(_ text: String, file: String) throws(PlaybookProblems) -> Site {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw PlaybookProblems(problems: [PlaybookProblem(file: file, line: 1, column: 1, message: "empty document, expected a site description")])
-            }
-            root = node
-        } catch let error as PlaybookProblems {
-            throw error
-        } catch {
-            throw PlaybookProblems(problems: [PlaybookDecoder.yamlProblem(error, file: file)])
-        }
-        var reader = NodeReader(file: file)
-        let site = reader.site(root)
-        if let site, reader.problems.isEmpty { return site }
-        throw PlaybookProblems(problems: reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+    public static func decode(_ text: String, file: String) throws(YAMLProblems) -> Site {
+        try NodeReader.read(text, file: file, expected: "a site description") { reader, root in reader.site(root) }
     }
 }
 

@@ -80,13 +80,13 @@ final class PlaybookDecoderTests: XCTestCase {
 
     func testSyntaxErrorsAndMissingKeys() {
         XCTAssertThrowsError(try PlaybookDecoder.decode("id: [unclosed\n", file: "bad.yaml")) { error in
-            let problem = (error as! PlaybookProblems).problems[0]
+            let problem = (error as! YAMLProblems).problems[0]
             XCTAssertTrue(problem.message.hasPrefix("YAML syntax"), problem.description)
             XCTAssertEqual(problem.line, 2)
         }
         XCTAssertThrowsError(try PlaybookDecoder.decode("", file: "empty.yaml"))
         XCTAssertThrowsError(try PlaybookDecoder.decode("id: x\nversion: 1\n", file: "short.yaml")) { error in
-            let messages = (error as! PlaybookProblems).problems.map(\.message)
+            let messages = (error as! YAMLProblems).problems.map(\.message)
             XCTAssertTrue(messages.contains("the playbook lacks \"title\""), "\(messages)")
             XCTAssertTrue(messages.contains("the playbook lacks \"phases\""), "\(messages)")
         }

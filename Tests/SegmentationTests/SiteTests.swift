@@ -71,14 +71,14 @@ final class SiteTests: XCTestCase {
             let text = example.replacingOccurrences(of: original, with: replacement)
             XCTAssertNotEqual(text, example, original)
             XCTAssertThrowsError(try SiteDecoder.decode(text, file: "network.yaml")) { error in
-                let problems = (error as! PlaybookProblems).problems
+                let problems = (error as! YAMLProblems).problems
                 let match = problems.first { $0.message.contains(fragment) }
                 XCTAssertNotNil(match, "\(replacement): \(problems)")
                 XCTAssertEqual(match?.line, line, "\(replacement): \(problems)")
             }
         }
         XCTAssertThrowsError(try SiteDecoder.decode("site: x\n", file: "n.yaml")) { error in
-            XCTAssertTrue((error as! PlaybookProblems).problems.contains { $0.message.contains("lacks \"segments\"") })
+            XCTAssertTrue((error as! YAMLProblems).problems.contains { $0.message.contains("lacks \"segments\"") })
         }
     }
 }

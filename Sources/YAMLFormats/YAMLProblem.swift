@@ -1,5 +1,5 @@
 /// One thing wrong with a playbook file, located as `FILE:LINE:COLUMN`.
-public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertible {
+public struct YAMLProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let line: Int
     public let column: Int
@@ -16,10 +16,10 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// Every problem found in one file (validation reports them all, not just the first).
-public struct PlaybookProblems: Error, Sendable, CustomStringConvertible {
-    public let problems: [PlaybookProblem]
+public struct YAMLProblems: Error, Sendable, CustomStringConvertible {
+    public let problems: [YAMLProblem]
 
-    public init(problems: [PlaybookProblem]) {
+    public init(problems: [YAMLProblem]) {
         self.problems = problems
     }
 
