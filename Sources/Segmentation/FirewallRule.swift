@@ -4,12 +4,17 @@
 public struct Ruleset: Sendable, Equatable {
     public var file: String
     public var chains: [String: Chain]
+    /// The base chains a forwarded packet passes, in the order the kernel runs them: `FORWARD` for
+    /// iptables; every chain on the forward hook, by priority, for nftables. An accept ends only the
+    /// current base chain (the next one still runs); a drop is final.
+    public var baseChains: [String]
     /// Lines the parser could not fully read: treated conservatively and reported.
     public var warnings: [SourceWarning]
 
-    public init(file: String, chains: [String: Chain] = [:], warnings: [SourceWarning] = []) {
+    public init(file: String, chains: [String: Chain] = [:], baseChains: [String] = ["FORWARD"], warnings: [SourceWarning] = []) {
         self.file = file
         self.chains = chains
+        self.baseChains = baseChains
         self.warnings = warnings
     }
 }
@@ -52,16 +57,19 @@ public enum Action: Sendable, Equatable {
     case unknown(String)
 }
 
-public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
+    /// Where in a JSON document (`$.nftables[12].rule`), for formats whose lines say little.
+    public var path: String?
 
-    public init(file: String, line: Int) {
+    public init(file: String, line: Int, path: String? = nil) {
         self.file = file
         self.line = line
+        self.path = path
     }
 
-    public var description: String { "\(file):\(line)" }
+    public var description: String { path.map { "\(file):\(line) (\($0))" } ?? "\(file):\(line)" }
 }
 
 public struct SourceWarning: Sendable, Equatable, CustomStringConvertible {
