@@ -43,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "csirt",
-            dependencies: ["CSIRTApplication", "Incidents", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
         .executableTarget(

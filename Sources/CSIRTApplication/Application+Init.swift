@@ -13,11 +13,14 @@ public struct InitOutcome: Sendable {
 }
 
 extension Application {
-    /// Copies the playbooks csirt ships into `HOME/playbooks` (once), where a site adapts them and
-    /// where an installed binary finds them.
+    /// Copies the playbooks and policies csirt ships into `HOME/playbooks` and `HOME/policies`
+    /// (once), where a site adapts them and where an installed binary finds them.
     static func copyShippedPlaybooks(into home: CSIRTHome) throws(CSIRTError) {
-        let target = home.root + "/playbooks"
-        let source = PlaybookCatalog.shippedDirectory
+        try copyShipped(from: PlaybookCatalog.shippedDirectory, to: home.root + "/playbooks", what: "playbooks")
+        try copyShipped(from: PolicyCatalog.shippedDirectory, to: home.root + "/policies", what: "policies")
+    }
+
+    private static func copyShipped(from source: String, to target: String, what: String) throws(CSIRTError) {
         guard !FileManager.default.fileExists(atPath: target), FileManager.default.fileExists(atPath: source) else { return }
         do {
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
@@ -25,7 +28,7 @@ extension Application {
                 try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
             }
         } catch {
-            throw CSIRTError(.input, "\(target): cannot copy the shipped playbooks: \(error.localizedDescription)")
+            throw CSIRTError(.input, "\(target): cannot copy the shipped \(what): \(error.localizedDescription)")
         }
     }
 

@@ -102,6 +102,39 @@ public struct AppDatabase: Sendable {
             // `csirt incident overdue`: open tasks by due time.
             try db.create(index: "incidentTask_open_due", on: "incidentTask", columns: ["state", "dueAt"])
         }
+        migrator.registerMigration("v3-segmentation") { db in
+            try db.create(table: "segmentationRun") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("site", .text).notNull()
+                t.column("siteFile", .text).notNull()
+                t.column("policyID", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("checkedAt", .datetime).notNull().indexed()
+                t.column("compliant", .boolean).notNull()
+                t.column("violations", .integer).notNull()
+                t.column("warnings", .integer).notNull()
+                // JSON: the files read and their SHA-256, so a run can be tied to the exact configs.
+                t.column("inputs", .text).notNull()
+                // JSON: the whole result as `csirt check segmentation --format json` prints it.
+                t.column("report", .text).notNull()
+            }
+            try db.create(table: "segmentationFinding") { t in
+                t.column("runID", .integer).notNull().references("segmentationRun", onDelete: .cascade)
+                t.column("ordinal", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("level", .text).notNull()
+                t.column("ruleID", .text)
+                t.column("severity", .text)
+                t.column("firewall", .text)
+                t.column("file", .text).notNull()
+                t.column("line", .integer).notNull()
+                t.column("ruleText", .text)
+                t.column("witness", .text)
+                t.column("message", .text).notNull()
+                t.primaryKey(["runID", "ordinal"])
+            }
+            try db.create(index: "segmentationFinding_rule", on: "segmentationFinding", columns: ["ruleID"])
+        }
         return migrator
     }
 

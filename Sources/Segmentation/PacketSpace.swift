@@ -70,6 +70,7 @@ public final class PacketSpace {
     }
 
     public func width(of field: HeaderField) -> Int { widths[field.rawValue] }
+    public func offset(of field: HeaderField) -> Int { offsets[field.rawValue] }
 
     /// Every value a field can hold.
     public func domain(of field: HeaderField) -> IntervalSet {
@@ -132,5 +133,13 @@ public final class PacketSpace {
             for i in 0..<width { bits[offsets[field.rawValue] + i] = values[field.rawValue] >> UInt64(width - 1 - i) & 1 == 1 }
         }
         return bits
+    }
+}
+
+extension PacketSpace {
+    /// Packets whose address field's last octet lies in `range` (to prefer host addresses over
+    /// network and broadcast addresses in witnesses).
+    public func lowOctet(of field: HeaderField, in range: ValueRange) -> Node {
+        diagram.field(offset: offset(of: field) + width(of: field) - 8, width: 8, values: IntervalSet(range), then: DecisionDiagram.all)
     }
 }

@@ -115,7 +115,10 @@ extension NodeReader {
             var interfaces: [String: Area] = [:]
             for entry in entries(fields["interfaces"], "interfaces") {
                 guard let areaName = string(entry.value, "interface \(entry.key)") else { continue }
-                if let segment = SegmentName(rawValue: areaName) {
+                // `zone:internet` and `segment:internet` say which one where a bare name would be ambiguous.
+                if areaName.hasPrefix("zone:"), zones[String(areaName.dropFirst(5))] != nil {
+                    interfaces[entry.key] = .zone(String(areaName.dropFirst(5)))
+                } else if let segment = SegmentName(rawValue: areaName.hasPrefix("segment:") ? String(areaName.dropFirst(8)) : areaName) {
                     interfaces[entry.key] = .segment(segment)
                 } else if zones[areaName] != nil {
                     interfaces[entry.key] = .zone(areaName)

@@ -1,0 +1,105 @@
+/// One firewall of a site, evaluated exactly: its packet space, what it accepts under each reading,
+/// and the queries that policies ask of it.
+public final class FirewallAnalysis {
+    public typealias Node = DecisionDiagram.Node
+
+    public let reference: FirewallReference
+    public let ruleset: Ruleset
+    public let space: PacketSpace
+    public let book: AddressBook
+    /// Rules that cannot match forbidden traffic away: unreadable rules may accept.
+    public let permissive: Evaluation
+    /// Rules that cannot let required traffic through: unreadable rules may deny.
+    public let restrictive: Evaluation
+    /// Only what the readable rules decide (for rules that can never match).
+    public let known: Evaluation
+    public let hasUnreadableRules: Bool
+
+    /// The name that stands for every interface the site description does not map.
+    public static let unmappedInterface = "(unmapped)"
+
+    public init(reference: FirewallReference, ruleset: Ruleset, book: AddressBook) throws(RulesetError) {
+        self.reference = reference
+        self.ruleset = ruleset
+        self.book = book
+        // Plus one interface the description does not name, so that a final catch-all rule (for
+        // traffic on interfaces nobody mapped) is not mistaken for a rule that can never match.
+        space = PacketSpace(interfaces: reference.interfaces.keys.sorted() + [Self.unmappedInterface])
+        let everything = space.everything
+        permissive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .permissive).evaluate(everything)
+        hasUnreadableRules = ruleset.chains.values.contains { chain in
+            chain.rules.contains { rule in
+                if case .unknown = rule.action { return true }
+                return !rule.match.unsupported.isEmpty
+            }
+        }
+        // Without unreadable rules the three readings agree: evaluate once.
+        if hasUnreadableRules {
+            restrictive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .restrictive).evaluate(everything)
+            known = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .known).evaluate(everything)
+        } else {
+            restrictive = permissive
+            known = permissive
+        }
+    }
+
+    /// New flows from `sources` to `destinations` that would cross this firewall: entering on an
+    /// interface that leads to the source's area and leaving on one that leads to the destination's.
+    public func routed(from sources: IntervalSet, to destinations: IntervalSet) -> Node {
+        var result = DecisionDiagram.empty
+        for (i, input) in space.interfaces.enumerated() {
+            guard let inArea = reference.interfaces[input], let inAddresses = book.areas[inArea] else { continue }
+            let from = inAddresses.intersection(sources)
+            if from.isEmpty { continue }
+            for (o, output) in space.interfaces.enumerated() {
+                guard let outArea = reference.interfaces[output], let outAddresses = book.areas[outArea] else { continue }
+                let to = outAddresses.intersection(destinations)
+                if to.isEmpty { continue }
+                let box = space.box([.inInterface: Self.single(i), .outInterface: Self.single(o), .source: from, .destination: to])
+                result = space.diagram.union(result, box)
+            }
+        }
+        return result
+    }
+
+    /// Packets of one service (protocol and destination ports).
+    public func packets(of service: Service) -> Node {
+        space.box([.proto: IntervalSet(ValueRange(service.proto, service.proto + 1)), .destinationPort: IntervalSet(service.ports)])
+    }
+
+    public func packets(of services: [Service]) -> Node {
+        space.diagram.union(services.map { packets(of: $0) })
+    }
+
+    static func single(_ value: Int) -> IntervalSet { IntervalSet(ValueRange(UInt64(value), UInt64(value) + 1)) }
+
+    /// A packet of the set that reads well in a report: a common service, an ephemeral source
+    /// port, host addresses rather than network addresses — when the set has one.
+    public func witness(_ set: Node) -> Packet? {
+        let diagram = space.diagram
+        var chosen = set
+        let services: [Service] = ["tcp/443", "tcp/80", "tcp/445", "tcp/22", "tcp/1-65535", "udp/53", "udp/1-65535"].compactMap(Service.init)
+        for service in services {
+            let narrowed = diagram.intersection(chosen, packets(of: service))
+            if narrowed != DecisionDiagram.empty {
+                chosen = narrowed
+                break
+            }
+        }
+        // Declared hosts make the most concrete example.
+        let hosts = IntervalSet(book.site.hosts.map { ValueRange($0.address, $0.address + 1) })
+        let preferences = [
+            space.box([.source: hosts]),
+            space.box([.destination: hosts]),
+            space.box([.sourcePort: IntervalSet(ValueRange(49_152, 65_536))]),
+            space.box([.sourcePort: IntervalSet(ValueRange(1_024, 65_536))]),
+            space.lowOctet(of: .source, in: ValueRange(1, 255)),
+            space.lowOctet(of: .destination, in: ValueRange(1, 255)),
+        ]
+        for preference in preferences {
+            let narrowed = diagram.intersection(chosen, preference)
+            if narrowed != DecisionDiagram.empty { chosen = narrowed }
+        }
+        return space.witness(chosen)
+    }
+}
