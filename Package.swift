@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
         // Runs the built `csirt` binary and the real openssl CLI.
