@@ -25,7 +25,7 @@ let package = Package(
         // Incidents, their lifecycle, playbooks and deadlines: pure domain, no I/O.
         .target(name: "Incidents"),
         // Firewall rulesets, the three-layer policies and their exact analysis: pure domain, no I/O.
-        .target(name: "Segmentation"),
+        .target(name: "Segmentation", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // csirt's YAML formats (playbooks, site descriptions), every problem located as file:line:column.
         .target(name: "YAMLFormats", dependencies: ["Incidents", "Segmentation", .product(name: "Yams", package: "Yams")]),
         // The hash-chained, signed audit log: format, writer, verifier.

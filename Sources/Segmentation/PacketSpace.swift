@@ -54,7 +54,8 @@ public final class PacketSpace {
     private let offsets: [Int]
     private let widths: [Int]
 
-    public init(interfaces: [String]) {
+    /// `expectedNodes` sizes the diagram up front (growing it means rehashing every node).
+    public init(interfaces: [String], expectedNodes: Int = 1 << 12) {
         self.interfaces = interfaces
         var interfaceBits = 1
         while (1 << interfaceBits) < interfaces.count { interfaceBits += 1 }
@@ -66,7 +67,7 @@ public final class PacketSpace {
             next += width
         }
         self.offsets = offsets
-        diagram = DecisionDiagram(variableCount: next)
+        diagram = DecisionDiagram(variableCount: next, capacity: min(expectedNodes, 1 << 26))
     }
 
     public func width(of field: HeaderField) -> Int { widths[field.rawValue] }

@@ -38,29 +38,59 @@ public enum Origin: Sendable, Equatable {
     }
 }
 
+/// One decision a base chain took: the packets of `cube` that reached the rule (`reach`) were
+/// accepted or dropped by `origin`. The decided set is `reach ∩ cube`, built only when asked for.
+public struct Decision: Sendable {
+    public var origin: Origin
+    public var verdict: Verdict
+    public var reach: DecisionDiagram.Node
+    public var cube: DecisionDiagram.Node
+
+    public func packets(in diagram: DecisionDiagram) -> DecisionDiagram.Node {
+        diagram.intersection(reach, cube)
+    }
+
+    func contains(_ bits: [Bool], in diagram: DecisionDiagram) -> Bool {
+        diagram.contains(cube, bits) && diagram.contains(reach, bits)
+    }
+}
+
 /// What one base chain did with the packets that reached it.
-public struct BaseChainResult {
+public struct BaseChainResult: Sendable {
     public var chain: String
-    public var accepted: [(origin: Origin, packets: DecisionDiagram.Node)] = []
-    public var dropped: [(origin: Origin, packets: DecisionDiagram.Node)] = []
+    /// Everything the chain accepted.
+    public var accepted: DecisionDiagram.Node = DecisionDiagram.empty
+    /// In the order they were taken.
+    public var decisions: [Decision] = []
+
+    /// The decision that applies to a packet of the chain's input.
+    public func decision(for bits: [Bool], in diagram: DecisionDiagram) -> Decision? {
+        decisions.first { $0.contains(bits, in: diagram) }
+    }
 }
 
 /// The packets a firewall forwards, exactly, and who decided each of them.
-public struct Evaluation {
+public struct Evaluation: Sendable {
     /// Packets every base chain accepted: what the firewall lets through.
     public var accepted: DecisionDiagram.Node
     public var chains: [BaseChainResult]
     /// For each chain, which of its rules matched at least one packet that reached them.
     public var hits: [String: [Bool]]
+    /// Each rule's match as a packet set, by chain.
+    public var cubes: [String: [DecisionDiagram.Node]]
     /// Chains the evaluation entered.
     public var visited: Set<String>
 
-    /// The base-chain decisions behind one packet, first chain first.
-    public func origins(of packet: [Bool], in diagram: DecisionDiagram) -> [Origin] {
-        chains.compactMap { chain in
-            chain.accepted.first { diagram.contains($0.packets, packet) }?.origin
-                ?? chain.dropped.first { diagram.contains($0.packets, packet) }?.origin
+    /// The base-chain decisions behind one packet, first chain first (a dropped packet stops at
+    /// the chain that dropped it).
+    public func decisions(for bits: [Bool], in diagram: DecisionDiagram) -> [Decision] {
+        var result: [Decision] = []
+        for chain in chains {
+            guard let decision = chain.decision(for: bits, in: diagram) else { break }
+            result.append(decision)
+            if decision.verdict == .drop { break }
         }
+        return result
     }
 }
 
@@ -82,10 +112,24 @@ public struct RulesetEvaluator {
     }
 
     public func evaluate(_ packets: DecisionDiagram.Node) throws(RulesetError) -> Evaluation {
-        var state = State(diagram: space.diagram)
+        // Every packet meets exactly one fate (accepted, dropped, or left to the policy) unless a
+        // rule csirt cannot read may both return and not return; then what a chain accepts is
+        // collected rule by rule, else it is what the chain did not drop (fewer sets to build:
+        // most rules accept).
+        let overlapping = reading == .permissive && ruleset.chains.values.contains { chain in
+            chain.rules.contains { rule in
+                guard !rule.match.unsupported.isEmpty else { return false }
+                switch rule.action {
+                case .return, .jump, .goto: return true
+                default: return false
+                }
+            }
+        }
+        var state = State(collectsAccepted: overlapping)
         var current = packets
         if ruleset.baseChains.isEmpty {
-            state.chains.append(BaseChainResult(chain: "", accepted: [(.unfiltered(file: ruleset.file), current)]))
+            state.chains.append(BaseChainResult(chain: "", accepted: current,
+                                                decisions: [Decision(origin: .unfiltered(file: ruleset.file), verdict: .accept, reach: current, cube: DecisionDiagram.all)]))
         }
         for name in ruleset.baseChains {
             guard let chain = ruleset.chains[name] else {
@@ -94,32 +138,37 @@ public struct RulesetEvaluator {
             state.chains.append(BaseChainResult(chain: name))
             let left = try run(chain, packets: current, depth: 0, state: &state)
             if left != DecisionDiagram.empty {
-                let origin = Origin.policy(chain: name, verdict: chain.policy ?? .accept, location: chain.location)
-                if chain.policy == .drop {
-                    state.chains[state.chains.count - 1].dropped.append((origin, left))
-                } else {
-                    state.chains[state.chains.count - 1].accepted.append((origin, left))
-                }
+                let verdict = chain.policy ?? .accept
+                state.decide(Decision(origin: .policy(chain: name, verdict: verdict, location: chain.location), verdict: verdict, reach: left,
+                                      cube: DecisionDiagram.all), space.diagram)
+            }
+            if !overlapping {
+                state.chains[state.chains.count - 1].accepted = space.diagram.subtracting(current, state.dropped)
+                state.dropped = DecisionDiagram.empty
             }
             // Only what this base chain accepted goes on to the next one.
-            current = space.diagram.union(state.chains[state.chains.count - 1].accepted.map(\.packets))
+            current = state.chains[state.chains.count - 1].accepted
         }
-        return Evaluation(accepted: current, chains: state.chains, hits: state.hits, visited: state.visited)
+        return Evaluation(accepted: current, chains: state.chains, hits: state.hits, cubes: state.cubes, visited: state.visited)
     }
 
     private struct State {
-        let diagram: DecisionDiagram
+        let collectsAccepted: Bool
         var chains: [BaseChainResult] = []
+        /// What the current base chain dropped (when fates do not overlap).
+        var dropped = DecisionDiagram.empty
         var hits: [String: [Bool]] = [:]
         var visited: Set<String> = []
         var cubes: [String: [DecisionDiagram.Node]] = [:]
 
-        mutating func accept(_ origin: Origin, _ packets: DecisionDiagram.Node) {
-            chains[chains.count - 1].accepted.append((origin, packets))
-        }
-
-        mutating func drop(_ origin: Origin, _ packets: DecisionDiagram.Node) {
-            chains[chains.count - 1].dropped.append((origin, packets))
+        mutating func decide(_ decision: Decision, _ diagram: DecisionDiagram) {
+            let last = chains.count - 1
+            chains[last].decisions.append(decision)
+            if decision.verdict == .accept && collectsAccepted {
+                chains[last].accepted = diagram.union(chains[last].accepted, intersectionOf: decision.reach, decision.cube)
+            } else if decision.verdict == .drop && !collectsAccepted {
+                dropped = diagram.union(dropped, intersectionOf: decision.reach, decision.cube)
+            }
         }
     }
 
@@ -164,59 +213,51 @@ public struct RulesetEvaluator {
                 action = reading == .restrictive ? .drop : .accept
             }
             if unreadable && reading == .known { continue }
-            let matched = diagram.intersection(remaining, cube)
-            if matched == DecisionDiagram.empty { continue }
+            guard diagram.intersects(remaining, cube) else { continue }
+            state.hits[chain.name]![index] = true
             if unreadable {
                 // The rule may match fewer packets than its readable part says (or, for an unknown
                 // target, accept or not): read it on the safe side of the question.
                 switch (reading, action) {
-                case (_, .continue), (.known, _):
-                    continue
-                case (.permissive, .drop):
+                case (_, .continue), (.known, _), (.permissive, .drop), (.restrictive, .accept):
                     continue
                 case (.permissive, .accept):
                     break
                 case (.permissive, .return):
                     // Some packets may return, the others go on: keep both.
-                    returned = diagram.union(returned, matched)
-                    state.hits[chain.name]![index] = true
+                    returned = diagram.union(returned, intersectionOf: remaining, cube)
                     continue
                 case (.permissive, .jump(let target)), (.permissive, .goto(let target)):
-                    let inner = try run(try called(target, by: rule), packets: matched, depth: depth + 1, state: &state)
+                    let inner = try run(try called(target, by: rule), packets: diagram.intersection(remaining, cube), depth: depth + 1, state: &state)
                     if case .goto = action { returned = diagram.union(returned, inner) }
-                    state.hits[chain.name]![index] = true
-                    continue
-                case (.restrictive, .accept):
                     continue
                 case (.restrictive, _):
                     // Whatever it does might deny.
-                    state.drop(.rule(rule), matched)
+                    state.decide(Decision(origin: .rule(rule), verdict: .drop, reach: remaining, cube: cube), diagram)
                     remaining = diagram.subtracting(remaining, cube)
-                    state.hits[chain.name]![index] = true
                     continue
                 default:
                     break
                 }
             }
-            state.hits[chain.name]![index] = true
             switch action {
             case .continue, .unknown:
                 continue
             case .accept:
-                state.accept(.rule(rule), matched)
+                state.decide(Decision(origin: .rule(rule), verdict: .accept, reach: remaining, cube: cube), diagram)
                 remaining = diagram.subtracting(remaining, cube)
             case .drop:
-                state.drop(.rule(rule), matched)
+                state.decide(Decision(origin: .rule(rule), verdict: .drop, reach: remaining, cube: cube), diagram)
                 remaining = diagram.subtracting(remaining, cube)
             case .return:
-                returned = diagram.union(returned, matched)
+                returned = diagram.union(returned, intersectionOf: remaining, cube)
                 remaining = diagram.subtracting(remaining, cube)
             case .jump(let target):
-                let inner = try run(try called(target, by: rule), packets: matched, depth: depth + 1, state: &state)
+                let inner = try run(try called(target, by: rule), packets: diagram.intersection(remaining, cube), depth: depth + 1, state: &state)
                 // What the called chain did not decide continues after this rule.
                 remaining = diagram.union(diagram.subtracting(remaining, cube), inner)
             case .goto(let target):
-                let inner = try run(try called(target, by: rule), packets: matched, depth: depth + 1, state: &state)
+                let inner = try run(try called(target, by: rule), packets: diagram.intersection(remaining, cube), depth: depth + 1, state: &state)
                 // goto: what the called chain does not decide returns to this chain's caller.
                 returned = diagram.union(returned, inner)
                 remaining = diagram.subtracting(remaining, cube)

@@ -146,7 +146,7 @@ final class ExactEvaluationTests: XCTestCase {
                 // Each base chain attributes an accepted packet to exactly one origin.
                 if expected && packet.source == 1 {
                     for chain in evaluation.chains {
-                        XCTAssertEqual(chain.accepted.filter { space.diagram.contains($0.packets, bits) }.count, 1, "round \(round)")
+                        XCTAssertEqual(chain.decisions.filter { $0.verdict == .accept && space.diagram.contains($0.packets(in: space.diagram), bits) }.count, 1, "round \(round)")
                     }
                 }
             }

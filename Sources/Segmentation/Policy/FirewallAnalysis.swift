@@ -24,7 +24,8 @@ public final class FirewallAnalysis {
         self.book = book
         // Plus one interface the description does not name, so that a final catch-all rule (for
         // traffic on interfaces nobody mapped) is not mistaken for a rule that can never match.
-        space = PacketSpace(interfaces: reference.interfaces.keys.sorted() + [Self.unmappedInterface])
+        let rules = ruleset.chains.values.reduce(0) { $0 + $1.rules.count }
+        space = PacketSpace(interfaces: reference.interfaces.keys.sorted() + [Self.unmappedInterface], expectedNodes: rules * 160)
         let everything = space.everything
         permissive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .permissive).evaluate(everything)
         hasUnreadableRules = ruleset.chains.values.contains { chain in

@@ -10,15 +10,13 @@ struct Hygiene {
             findings.append(Finding(kind: .unreadRule, level: .warning, firewall: name, location: warning.location, message: warning.message))
         }
         findings += unknownInterfaces()
-        let evaluator = RulesetEvaluator(ruleset: analysis.ruleset, space: analysis.space, reading: .known)
         let diagram = analysis.space.diagram
         for chainName in analysis.ruleset.chains.keys.sorted() where analysis.known.visited.contains(chainName) {
             let chain = analysis.ruleset.chains[chainName]!
             let hits = analysis.known.hits[chainName] ?? []
-            var cubes: [DecisionDiagram.Node] = []
+            let cubes = analysis.known.cubes[chainName] ?? []
             for (index, rule) in chain.rules.enumerated() {
-                let cube = evaluator.packets(matching: rule.match)
-                cubes.append(cube)
+                let cube = cubes[index]
                 if Self.isAnyToAny(rule) && hits[index] {
                     let scope = [rule.match.inInterface.map { "in \($0.negated ? "!" : "")\($0.name)" },
                                  rule.match.outInterface.map { "out \($0.negated ? "!" : "")\($0.name)" }].compactMap { $0 }

@@ -56,17 +56,15 @@ public struct SegmentationCheck {
         var findings: [Finding] = []
         while violating != DecisionDiagram.empty {
             guard let witness = analysis.witness(violating), let bits = analysis.space.bits(witness) else { break }
-            let origins = analysis.permissive.origins(of: bits, in: diagram)
+            let decisions = analysis.permissive.decisions(for: bits, in: diagram)
             if findings.count == findingsPerRule {
                 findings[findings.count - 1].message += " (more firewall rules let forbidden traffic through; fix these first)"
                 break
             }
-            findings.append(violation(rule, analysis, witness: witness, origins: origins))
+            findings.append(violation(rule, analysis, witness: witness, origins: decisions.map(\.origin)))
             // The rest of what the same rules let through is the same finding.
             var group = violating
-            for (chain, origin) in zip(analysis.permissive.chains, origins) {
-                if let part = chain.accepted.first(where: { $0.origin == origin }) { group = diagram.intersection(group, part.packets) }
-            }
+            for decision in decisions { group = diagram.intersection(group, decision.packets(in: diagram)) }
             let before = violating
             violating = diagram.subtracting(violating, group)
             if violating == before { break }
@@ -134,11 +132,9 @@ public struct SegmentationCheck {
                 checked = true
                 if diagram.intersection(analysis.restrictive.accepted, wanted) != DecisionDiagram.empty { continue }
                 guard let witness = analysis.witness(wanted), let bits = analysis.space.bits(witness) else { continue }
-                let origins = analysis.restrictive.origins(of: bits, in: diagram)
-                // What blocks it: the first base chain that does not accept it.
-                let blocker = zip(analysis.restrictive.chains, origins).first { chain, origin in
-                    chain.dropped.contains { $0.origin == origin }
-                }?.1 ?? origins.last ?? .unfiltered(file: analysis.ruleset.file)
+                let decisions = analysis.restrictive.decisions(for: bits, in: diagram)
+                // What blocks it: the base chain decision that drops it.
+                let blocker = decisions.first { $0.verdict == .drop }?.origin ?? .unfiltered(file: analysis.ruleset.file)
                 if let index = blocked.firstIndex(where: { $0.firewall == analysis.reference.name && $0.origin == blocker }) {
                     blocked[index].labels.append(flow.label)
                 } else {
