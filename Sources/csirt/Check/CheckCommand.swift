@@ -106,7 +106,8 @@ struct CheckRunsCommand: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         for record in try app.segmentationRuns(limit: limit) {
             let verdict = record.compliant ? "compliant" : "\(record.violations) violation\(record.violations == 1 ? "" : "s")"
-            print(Output.sanitize("\(record.id ?? 0)\t\(formatter.string(from: record.checkedAt))\t\(record.site)\t\(record.policyID)\t\(verdict)\t\(record.warnings) warnings"))
+            let fields = ["\(record.id ?? 0)", formatter.string(from: record.checkedAt), record.site, record.policyID, verdict, "\(record.warnings) warnings"]
+            print(fields.map(Output.sanitize).joined(separator: "\t"))
         }
     }
 }
