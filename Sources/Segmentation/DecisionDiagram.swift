@@ -124,7 +124,8 @@ public final class DecisionDiagram {
         append(v, l, h)
         uniqueKeys[slot] = key
         uniqueNodes[slot] = created
-        if count * 2 > uniqueMask { growTables() }
+        // Grow at a load of 3/4: open addressing with a good hash stays short at that load.
+        if count * 4 > uniqueMask * 3 { growTables() }
         return created
     }
 

@@ -54,17 +54,23 @@ public final class PacketSpace {
     private let offsets: [Int]
     private let widths: [Int]
 
+    /// The fields in the order of the diagram's variables.
+    public let order: [HeaderField]
+
     /// `expectedNodes` sizes the diagram up front (growing it means rehashing every node).
-    public init(interfaces: [String], expectedNodes: Int = 1 << 12) {
+    /// `order` must list every field once, the two interfaces first.
+    public init(interfaces: [String], expectedNodes: Int = 1 << 12, order: [HeaderField] = HeaderField.allCases) {
+        precondition(Set(order) == Set(HeaderField.allCases) && order.count == HeaderField.allCases.count, "order must list every field once")
         self.interfaces = interfaces
+        self.order = order
         var interfaceBits = 1
         while (1 << interfaceBits) < interfaces.count { interfaceBits += 1 }
         widths = [interfaceBits, interfaceBits, 32, 32, 8, 16, 16]
-        var offsets: [Int] = []
+        var offsets = Array(repeating: 0, count: HeaderField.allCases.count)
         var next = 0
-        for width in widths {
-            offsets.append(next)
-            next += width
+        for field in order {
+            offsets[field.rawValue] = next
+            next += widths[field.rawValue]
         }
         self.offsets = offsets
         diagram = DecisionDiagram(variableCount: next, capacity: min(expectedNodes, 1 << 26))
@@ -87,7 +93,7 @@ public final class PacketSpace {
     /// The packets whose fields all lie in the given sets (fields not named are free).
     public func box(_ conditions: [HeaderField: IntervalSet]) -> Node {
         var node = DecisionDiagram.all
-        for field in HeaderField.allCases.reversed() {
+        for field in order.reversed() {
             guard let values = conditions[field] else { continue }
             node = diagram.field(offset: offsets[field.rawValue], width: widths[field.rawValue], values: values, then: node)
         }

@@ -11,6 +11,7 @@ struct Hygiene {
         }
         findings += unknownInterfaces()
         let diagram = analysis.space.diagram
+        var searchBudget = 200_000
         for chainName in analysis.ruleset.chains.keys.sorted() where analysis.known.visited.contains(chainName) {
             let chain = analysis.ruleset.chains[chainName]!
             let hits = analysis.known.hits[chainName] ?? []
@@ -27,8 +28,20 @@ struct Hygiene {
                 // the site does not have are reported otherwise.
                 guard !hits[index], cube != DecisionDiagram.empty, rule.match.unsupported.isEmpty else { continue }
                 if case .unknown = rule.action { continue }
-                let shadow = chain.rules.indices.prefix(index).first { earlier in
-                    Self.decides(chain.rules[earlier].action) && chain.rules[earlier].match.unsupported.isEmpty && diagram.isSubset(cube, of: cubes[earlier])
+                // Name the earlier rule that covers it, when one does; the search is bounded so
+                // that a ruleset with thousands of dead rules stays linear.
+                var shadow: Int? = nil
+                var scanned = 0
+                for earlier in 0..<index {
+                    guard scanned < 256, searchBudget > 0 else { break }
+                    let candidate = chain.rules[earlier]
+                    guard Self.decides(candidate.action), candidate.match.unsupported.isEmpty else { continue }
+                    scanned += 1
+                    searchBudget -= 1
+                    if diagram.intersects(cube, cubes[earlier]) && diagram.isSubset(cube, of: cubes[earlier]) {
+                        shadow = earlier
+                        break
+                    }
                 }
                 let reason = shadow.map { "line \(chain.rules[$0].location.line) (\(chain.rules[$0].text)) matches everything it would" }
                     ?? "earlier rules together decide every packet it would match"

@@ -56,7 +56,7 @@ public struct SegmentationCheck {
         var findings: [Finding] = []
         while violating != DecisionDiagram.empty {
             guard let witness = analysis.witness(violating), let bits = analysis.space.bits(witness) else { break }
-            let decisions = analysis.permissive.decisions(for: bits, in: diagram)
+            let decisions = analysis.permissive.decisions(for: witness, bits, in: diagram)
             if findings.count == findingsPerRule {
                 findings[findings.count - 1].message += " (more firewall rules let forbidden traffic through; fix these first)"
                 break
@@ -132,7 +132,7 @@ public struct SegmentationCheck {
                 checked = true
                 if diagram.intersection(analysis.restrictive.accepted, wanted) != DecisionDiagram.empty { continue }
                 guard let witness = analysis.witness(wanted), let bits = analysis.space.bits(witness) else { continue }
-                let decisions = analysis.restrictive.decisions(for: bits, in: diagram)
+                let decisions = analysis.restrictive.decisions(for: witness, bits, in: diagram)
                 // What blocks it: the base chain decision that drops it.
                 let blocker = decisions.first { $0.verdict == .drop }?.origin ?? .unfiltered(file: analysis.ruleset.file)
                 if let index = blocked.firstIndex(where: { $0.firewall == analysis.reference.name && $0.origin == blocker }) {
