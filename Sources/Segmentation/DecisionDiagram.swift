@@ -4,11 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A reduced, ordered binary decision diagram over the bits of a packet header: the exact set
-/// representation behind the analysis. Equal sets are the same node (hash-consing), so emptiness
-/// is a comparison and operations on a narrow rule touch only the nodes along its paths — which is
-/// what keeps first-match evaluation of 100,000 rules close to linear, where unions of boxes split
-/// into ever more pieces.
+/// A reduced, ordered interval decision diagram: the exact set representation behind the
+/// analysis. Each level is one header field; a node splits its field's whole domain into
+/// consecutive intervals, each leading to a child. Equal sets are the same node (hash-consing),
+/// so emptiness is a comparison, and an operation with a narrow rule touches only the nodes on its
+/// few paths — one node per field, where a bitwise diagram needs one per bit.
 ///
 /// Not thread-safe: one diagram belongs to one analysis at a time.
 public final class DecisionDiagram {
@@ -17,80 +17,156 @@ public final class DecisionDiagram {
     public static let empty: Node = 0
     public static let all: Node = 1
 
-    public let variableCount: Int32
-    // Node i tests `variables[i]`, with children `lows[i]` (bit 0) and `highs[i]` (bit 1). Raw
-    // buffers: this is the innermost loop of every check, and bounds and exclusivity checks on
-    // class-owned arrays cost more than the work itself.
-    private var variables: UnsafeMutablePointer<Int32>
-    private var lows: UnsafeMutablePointer<Int32>
-    private var highs: UnsafeMutablePointer<Int32>
+    /// The number of levels (fields); terminals sit at this level.
+    public let levelCount: Int32
+    /// Each level's domain is `0 ..< domains[level]`.
+    public let domains: [UInt64]
+
+    // Node i is at `levels[i]`; its edges are `edgeStarts[i] ..< edgeStarts[i] + edgeCounts[i]`
+    // in the pool: edge e covers values up to and including `edgeLast[e]` (from the previous
+    // edge's last + 1) and leads to `edgeChild[e]`. Raw buffers: this is the innermost loop of
+    // every check.
+    private var levels: UnsafeMutablePointer<Int32>
+    private var edgeStarts: UnsafeMutablePointer<Int32>
+    private var edgeCounts: UnsafeMutablePointer<Int32>
     private var count = 0
     private var capacity: Int
-    // Open addressing on the packed key (variable, low, high), so that a probe touches one slot.
-    private var uniqueKeys: UnsafeMutablePointer<UInt64>
+    private var edgeLast: UnsafeMutablePointer<UInt32>
+    private var edgeChild: UnsafeMutablePointer<Int32>
+    private var edgeCount = 0
+    private var edgeCapacity: Int
+    // Open addressing on a hash of (level, edges); 0 marks a free slot (node 0 is a terminal).
     private var uniqueNodes: UnsafeMutablePointer<Int32>
+    private var uniqueHashes: UnsafeMutablePointer<UInt64>
     private var uniqueMask: Int
     // A lossy memo of recent operations: (operation, a, b) → result.
     private var cacheKeys: UnsafeMutablePointer<UInt64>
     private var cacheValues: UnsafeMutablePointer<Int32>
-    private var ternaryAccumulators: UnsafeMutablePointer<Int32>
     private var cacheMask: Int
+    // Scratch space for building one node's edges (operations recurse, so it is a stack).
+    private var scratchLast: [UInt32] = []
+    private var scratchChild: [Int32] = []
 
-    /// Zeroed memory from calloc: large tables come as untouched pages instead of being written twice.
     private static func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
         guard let raw = calloc(count, MemoryLayout<T>.stride) else { fatalError("out of memory for a decision diagram of \(count) entries") }
         return raw.bindMemory(to: T.self, capacity: count)
     }
 
-    /// Node ids fit in 28 bits so that a node's key packs into 64.
+    /// Node ids fit in 28 bits so that an operation's key packs into 64.
     static let maximumNodes = 1 << 28
 
-    public init(variableCount: Int, capacity: Int = 1 << 12) {
-        self.variableCount = Int32(variableCount)
+    /// `domains[level]` is the number of values of that level's field (at most 2^32).
+    public init(domains: [UInt64], capacity: Int = 1 << 12) {
+        precondition(domains.allSatisfy { $0 >= 1 && $0 <= 1 << 32 })
+        self.domains = domains
+        levelCount = Int32(domains.count)
         let size = max(1 << 10, capacity.nextPowerOfTwo)
         self.capacity = size
-        variables = .allocate(capacity: size)
-        lows = .allocate(capacity: size)
-        highs = .allocate(capacity: size)
+        levels = .allocate(capacity: size)
+        edgeStarts = .allocate(capacity: size)
+        edgeCounts = .allocate(capacity: size)
+        edgeCapacity = size * 4
+        edgeLast = .allocate(capacity: edgeCapacity)
+        edgeChild = .allocate(capacity: edgeCapacity)
         let tableSize = size * 2
-        // Key 0 marks a free slot: no node tests variable 0 with two empty children, no operation is 0.
-        uniqueKeys = Self.zeroed(tableSize, UInt64.self)
         uniqueNodes = Self.zeroed(tableSize, Int32.self)
+        uniqueHashes = Self.zeroed(tableSize, UInt64.self)
         uniqueMask = tableSize - 1
         cacheKeys = Self.zeroed(tableSize, UInt64.self)
         cacheValues = Self.zeroed(tableSize, Int32.self)
-        ternaryAccumulators = Self.zeroed(tableSize, Int32.self)
         cacheMask = tableSize - 1
-        // The two terminals test a variable past the last one.
-        for _ in 0..<2 { append(self.variableCount, 0, 0) }
+        // The two terminals.
+        for _ in 0..<2 {
+            levels[count] = levelCount
+            edgeStarts[count] = 0
+            edgeCounts[count] = 0
+            count += 1
+        }
     }
 
     deinit {
-        variables.deallocate()
-        lows.deallocate()
-        highs.deallocate()
-        free(uniqueKeys)
+        levels.deallocate()
+        edgeStarts.deallocate()
+        edgeCounts.deallocate()
+        edgeLast.deallocate()
+        edgeChild.deallocate()
         free(uniqueNodes)
+        free(uniqueHashes)
         free(cacheKeys)
         free(cacheValues)
-        free(ternaryAccumulators)
     }
 
     public var nodeCount: Int { count }
 
-    @inline(__always)
-    private func append(_ v: Int32, _ l: Int32, _ h: Int32) {
+    public func level(of n: Node) -> Int32 { levels[Int(n)] }
+
+    // MARK: Making nodes
+
+    /// The node at `level` for the edges in scratch space from `base` on (consecutive equal
+    /// children already merged by the caller); pops them.
+    private func makeNode(_ level: Int32, scratchFrom base: Int) -> Node {
+        let k = scratchLast.count - base
+        defer {
+            scratchLast.removeLast(k)
+            scratchChild.removeLast(k)
+        }
+        // One edge over the whole domain: the level does not matter here.
+        if k == 1 { return scratchChild[base] }
+        var hash = UInt64(UInt32(bitPattern: level)) &* 0x9E37_79B9_7F4A_7C15
+        for i in base..<scratchLast.count {
+            hash = (hash ^ UInt64(scratchLast[i])) &* 0x1000_0000_01B3
+            hash = (hash ^ UInt64(UInt32(bitPattern: scratchChild[i]))) &* 0xC2B2_AE3D_27D4_EB4F
+        }
+        hash ^= hash >> 29
+        if hash == 0 { hash = 1 }
+        var slot = Int(truncatingIfNeeded: hash) & uniqueMask
+        while true {
+            let candidate = uniqueNodes[slot]
+            if candidate == 0 { break }
+            if uniqueHashes[slot] == hash && levels[Int(candidate)] == level && Int(edgeCounts[Int(candidate)]) == k {
+                let start = Int(edgeStarts[Int(candidate)])
+                var same = true
+                for i in 0..<k where edgeLast[start + i] != scratchLast[base + i] || edgeChild[start + i] != scratchChild[base + i] {
+                    same = false
+                    break
+                }
+                if same { return candidate }
+            }
+            slot = (slot + 1) & uniqueMask
+        }
         if count == capacity { growNodes() }
-        variables[count] = v
-        lows[count] = l
-        highs[count] = h
+        precondition(count < Self.maximumNodes, "the decision diagram outgrew \(Self.maximumNodes) nodes")
+        while edgeCount + k > edgeCapacity { growEdges() }
+        let created = Int32(count)
+        levels[count] = level
+        edgeStarts[count] = Int32(edgeCount)
+        edgeCounts[count] = Int32(k)
+        for i in 0..<k {
+            edgeLast[edgeCount + i] = scratchLast[base + i]
+            edgeChild[edgeCount + i] = scratchChild[base + i]
+        }
+        edgeCount += k
         count += 1
+        uniqueNodes[slot] = created
+        uniqueHashes[slot] = hash
+        if count * 4 > uniqueMask * 3 { growTables() }
+        return created
+    }
+
+    /// Appends an edge to scratch space, merging it with the previous one when they lead to the same child.
+    @inline(__always)
+    private func push(_ last: UInt32, _ child: Node, base: Int) {
+        if scratchLast.count > base && scratchChild[scratchChild.count - 1] == child {
+            scratchLast[scratchLast.count - 1] = last
+        } else {
+            scratchLast.append(last)
+            scratchChild.append(child)
+        }
     }
 
     private func growNodes() {
-        precondition(capacity < Self.maximumNodes, "the decision diagram outgrew \(Self.maximumNodes) nodes")
         let size = capacity * 2
-        for buffer in [\DecisionDiagram.variables, \DecisionDiagram.lows, \DecisionDiagram.highs] {
+        for buffer in [\DecisionDiagram.levels, \DecisionDiagram.edgeStarts, \DecisionDiagram.edgeCounts] {
             let grown = UnsafeMutablePointer<Int32>.allocate(capacity: size)
             grown.update(from: self[keyPath: buffer], count: count)
             self[keyPath: buffer].deallocate()
@@ -99,69 +175,46 @@ public final class DecisionDiagram {
         capacity = size
     }
 
-    @inline(__always)
-    private static func key(_ v: Int32, _ l: Int32, _ h: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: v)) << 56 | UInt64(UInt32(bitPattern: l)) << 28 | UInt64(UInt32(bitPattern: h))
-    }
-
-    @inline(__always)
-    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-    }
-
-    /// The node testing `variable` with the two given children (reduced: equal children collapse).
-    public func node(_ v: Int32, low l: Node, high h: Node) -> Node {
-        if l == h { return l }
-        let key = Self.key(v, l, h)
-        var slot = Self.slot(key, uniqueMask)
-        while true {
-            let found = uniqueKeys[slot]
-            if found == key { return uniqueNodes[slot] }
-            if found == 0 { break }
-            slot = (slot + 1) & uniqueMask
-        }
-        let created = Int32(count)
-        append(v, l, h)
-        uniqueKeys[slot] = key
-        uniqueNodes[slot] = created
-        // Grow at a load of 3/4: open addressing with a good hash stays short at that load.
-        if count * 4 > uniqueMask * 3 { growTables() }
-        return created
+    private func growEdges() {
+        let size = edgeCapacity * 2
+        let last = UnsafeMutablePointer<UInt32>.allocate(capacity: size)
+        last.update(from: edgeLast, count: edgeCount)
+        edgeLast.deallocate()
+        edgeLast = last
+        let child = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+        child.update(from: edgeChild, count: edgeCount)
+        edgeChild.deallocate()
+        edgeChild = child
+        edgeCapacity = size
     }
 
     private func growTables() {
         let size = (uniqueMask + 1) * 2
-        free(uniqueKeys)
-        free(uniqueNodes)
-        uniqueKeys = Self.zeroed(size, UInt64.self)
+        let oldNodes = uniqueNodes, oldHashes = uniqueHashes, oldSize = uniqueMask + 1
         uniqueNodes = Self.zeroed(size, Int32.self)
+        uniqueHashes = Self.zeroed(size, UInt64.self)
         uniqueMask = size - 1
-        for n in 2..<count {
-            let key = Self.key(variables[n], lows[n], highs[n])
-            var slot = Self.slot(key, uniqueMask)
-            while uniqueKeys[slot] != 0 { slot = (slot + 1) & uniqueMask }
-            uniqueKeys[slot] = key
-            uniqueNodes[slot] = Int32(n)
+        for slot in 0..<oldSize where oldNodes[slot] != 0 {
+            var target = Int(truncatingIfNeeded: oldHashes[slot]) & uniqueMask
+            while uniqueNodes[target] != 0 { target = (target + 1) & uniqueMask }
+            uniqueNodes[target] = oldNodes[slot]
+            uniqueHashes[target] = oldHashes[slot]
         }
+        free(oldNodes)
+        free(oldHashes)
         // The memo grows with the diagram, up to 16 M entries.
         if cacheMask + 1 < min(size, 1 << 24) {
             free(cacheKeys)
             free(cacheValues)
-            free(ternaryAccumulators)
             cacheKeys = Self.zeroed(size, UInt64.self)
             cacheValues = Self.zeroed(size, Int32.self)
-            ternaryAccumulators = Self.zeroed(size, Int32.self)
             cacheMask = size - 1
         }
     }
 
-    public func variable(of n: Node) -> Int32 { variables[Int(n)] }
-    public func low(of n: Node) -> Node { lows[Int(n)] }
-    public func high(of n: Node) -> Node { highs[Int(n)] }
-
     // MARK: Set operations
 
-    private enum Operation: UInt64 { case and = 1, or = 2, difference = 3 }
+    private enum Operation: UInt64 { case and = 1, or = 2, difference = 3, intersects = 4 }
 
     public func intersection(_ a: Node, _ b: Node) -> Node { apply(.and, a, b) }
     public func union(_ a: Node, _ b: Node) -> Node { apply(.or, a, b) }
@@ -173,50 +226,23 @@ public final class DecisionDiagram {
         nodes.reduce(Self.empty) { union($0, $1) }
     }
 
+    /// `accumulated ∪ (a ∩ b)`.
+    public func union(_ accumulated: Node, intersectionOf a: Node, _ b: Node) -> Node {
+        union(accumulated, intersection(a, b))
+    }
+
     /// Whether `a` is a subset of `b`.
     public func isSubset(_ a: Node, of b: Node) -> Bool { subtracting(a, b) == Self.empty }
 
-    /// Whether `a` and `b` share a packet, without building their intersection.
-    public func intersects(_ a: Node, _ b: Node) -> Bool {
-        if a == Self.empty || b == Self.empty { return false }
-        if a == Self.all || b == Self.all || a == b { return true }
-        let (x, y) = a > b ? (b, a) : (a, b)
-        let key = UInt64(4) << 60 | UInt64(UInt32(bitPattern: x)) << 30 | UInt64(UInt32(bitPattern: y))
-        let slot = Self.slot(key, cacheMask)
-        // Only "disjoint" is remembered: a shared packet ends the search at once anyway.
-        if cacheKeys[slot] == key { return false }
-        let vx = variables[Int(x)], vy = variables[Int(y)]
-        let top = min(vx, vy)
-        let (xl, xh) = vx == top ? (lows[Int(x)], highs[Int(x)]) : (x, x)
-        let (yl, yh) = vy == top ? (lows[Int(y)], highs[Int(y)]) : (y, y)
-        if intersects(xl, yl) || intersects(xh, yh) { return true }
-        cacheKeys[slot] = key
-        cacheValues[slot] = Self.empty
-        return false
+    @inline(__always)
+    private func cacheSlot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & cacheMask
     }
 
-    /// `accumulated ∪ (a ∩ b)` in one pass, without building `a ∩ b`.
-    public func union(_ accumulated: Node, intersectionOf a: Node, _ b: Node) -> Node {
-        if a == Self.empty || b == Self.empty { return accumulated }
-        if accumulated == Self.all { return Self.all }
-        if a == Self.all { return union(accumulated, b) }
-        if b == Self.all || a == b { return union(accumulated, a) }
-        if accumulated == Self.empty { return intersection(a, b) }
-        let (x, y) = a > b ? (b, a) : (a, b)
-        // Three operands: a second probe key holds the accumulator.
-        let key = UInt64(5) << 60 | UInt64(UInt32(bitPattern: x)) << 30 | UInt64(UInt32(bitPattern: y))
-        let slot = Self.slot(key ^ UInt64(UInt32(bitPattern: accumulated)) &* 0xD6E8_FEB8_6659_FD93, cacheMask)
-        if cacheKeys[slot] == key && ternaryAccumulators[slot] == accumulated { return cacheValues[slot] }
-        let vc = variables[Int(accumulated)], vx = variables[Int(x)], vy = variables[Int(y)]
-        let top = min(vc, vx, vy)
-        let (cl, ch) = vc == top ? (lows[Int(accumulated)], highs[Int(accumulated)]) : (accumulated, accumulated)
-        let (xl, xh) = vx == top ? (lows[Int(x)], highs[Int(x)]) : (x, x)
-        let (yl, yh) = vy == top ? (lows[Int(y)], highs[Int(y)]) : (y, y)
-        let result = node(top, low: union(cl, intersectionOf: xl, yl), high: union(ch, intersectionOf: xh, yh))
-        cacheKeys[slot] = key
-        ternaryAccumulators[slot] = accumulated
-        cacheValues[slot] = result
-        return result
+    /// The edges of `n` as seen from `level`: its own if it sits there, else one edge over the domain.
+    @inline(__always)
+    private func edges(_ n: Node, at level: Int32) -> (start: Int, count: Int, whole: Bool) {
+        levels[Int(n)] == level ? (Int(edgeStarts[Int(n)]), Int(edgeCounts[Int(n)]), false) : (0, 1, true)
     }
 
     private func apply(_ operation: Operation, _ a: Node, _ b: Node) -> Node {
@@ -232,71 +258,124 @@ public final class DecisionDiagram {
         case .difference:
             if a == Self.empty || b == Self.all || a == b { return Self.empty }
             if b == Self.empty { return a }
+        case .intersects:
+            if a == Self.empty || b == Self.empty { return Self.empty }
+            if a == Self.all || b == Self.all || a == b { return Self.all }
         }
         // Commutative operations are cached in one order.
         let (x, y) = operation != .difference && a > b ? (b, a) : (a, b)
         let key = operation.rawValue << 60 | UInt64(UInt32(bitPattern: x)) << 30 | UInt64(UInt32(bitPattern: y))
-        let slot = Self.slot(key, cacheMask)
+        let slot = cacheSlot(key)
         if cacheKeys[slot] == key { return cacheValues[slot] }
-        let va = variables[Int(x)], vb = variables[Int(y)]
-        let top = min(va, vb)
-        let (xl, xh) = va == top ? (lows[Int(x)], highs[Int(x)]) : (x, x)
-        let (yl, yh) = vb == top ? (lows[Int(y)], highs[Int(y)]) : (y, y)
-        let result = node(top, low: apply(operation, xl, yl), high: apply(operation, xh, yh))
+        let level = min(levels[Int(x)], levels[Int(y)])
+        let ex = edges(x, at: level), ey = edges(y, at: level)
+        let last = UInt32(truncatingIfNeeded: domains[Int(level)] - 1)
+        let base = scratchLast.count
+        var i = 0, j = 0
+        var result = Self.empty
+        // Walk both edge lists together, one elementary interval at a time.
+        while true {
+            let lastX = ex.whole ? last : edgeLast[ex.start + i]
+            let lastY = ey.whole ? last : edgeLast[ey.start + j]
+            let childX = ex.whole ? x : edgeChild[ex.start + i]
+            let childY = ey.whole ? y : edgeChild[ey.start + j]
+            let child = apply(operation, childX, childY)
+            let end = min(lastX, lastY)
+            if operation == .intersects {
+                if child != Self.empty {
+                    result = Self.all
+                    break
+                }
+            } else {
+                push(end, child, base: base)
+            }
+            if end == last { break }
+            if lastX == end { i += 1 }
+            if lastY == end { j += 1 }
+        }
+        if operation != .intersects { result = makeNode(level, scratchFrom: base) }
         cacheKeys[slot] = key
         cacheValues[slot] = result
         return result
     }
 
-    // MARK: Building sets of values
-
-    /// The set "the `width` bits starting at variable `offset` (most significant first) hold a
-    /// value in `values`", continuing with `then` for the variables after them.
-    public func field(offset: Int, width: Int, values: IntervalSet, then: Node) -> Node {
-        if values.isEmpty || then == Self.empty { return Self.empty }
-        return build(values.ranges[...], variable: Int32(offset), bits: width, base: 0, then: then)
+    /// Whether `a` and `b` share a packet, without building their intersection.
+    public func intersects(_ a: Node, _ b: Node) -> Bool {
+        apply(.intersects, a, b) == Self.all
     }
 
-    /// The values `base ..< base + 2^bits` are still undecided; `variable` tests the next bit.
-    private func build(_ ranges: ArraySlice<ValueRange>, variable v: Int32, bits: Int, base: UInt64, then: Node) -> Node {
-        let upper = base + (1 << UInt64(bits))
-        var first = ranges.startIndex
-        while first < ranges.endIndex && ranges[first].upper <= base { first += 1 }
-        var last = first
-        while last < ranges.endIndex && ranges[last].lower < upper { last += 1 }
-        if first == last { return Self.empty }
-        if ranges[first].lower <= base && ranges[first].upper >= upper { return then }
-        let relevant = ranges[first..<last]
-        let half = UInt64(1) << UInt64(bits - 1)
-        let l = build(relevant, variable: v + 1, bits: bits - 1, base: base, then: then)
-        let h = build(relevant, variable: v + 1, bits: bits - 1, base: base + half, then: then)
-        return node(v, low: l, high: h)
+    // MARK: Building sets of values
+
+    /// The node at `level` whose consecutive edges end at `last` (inclusive, the final one at the
+    /// domain's last value) and lead to `child`.
+    public func node(level: Int, edges: [(last: UInt64, child: Node)]) -> Node {
+        let base = scratchLast.count
+        for edge in edges { push(UInt32(truncatingIfNeeded: edge.last), edge.child, base: base) }
+        precondition(edges.last?.last == domains[level] - 1, "a node's edges must cover its level's domain")
+        return makeNode(Int32(level), scratchFrom: base)
+    }
+
+    /// The set "the field at `level` holds a value in `values`", continuing with `then` for the
+    /// levels below.
+    public func field(level: Int, values: IntervalSet, then: Node) -> Node {
+        if values.isEmpty || then == Self.empty { return Self.empty }
+        let domain = domains[level]
+        let base = scratchLast.count
+        var next: UInt64 = 0
+        for range in values.ranges {
+            let lower = min(range.lower, domain), upper = min(range.upper, domain)
+            guard lower < upper else { continue }
+            if lower > next { push(UInt32(truncatingIfNeeded: lower - 1), Self.empty, base: base) }
+            push(UInt32(truncatingIfNeeded: upper - 1), then, base: base)
+            next = upper
+        }
+        if next < domain { push(UInt32(truncatingIfNeeded: domain - 1), Self.empty, base: base) }
+        if scratchLast.count == base { return Self.empty }
+        return makeNode(Int32(level), scratchFrom: base)
     }
 
     // MARK: Reading sets
 
-    /// The smallest assignment in the set (every free bit 0), or nil for the empty set.
-    public func smallest(_ n: Node) -> [Bool]? {
+    /// A value per level from the set, or nil for the empty set: at each level the first interval
+    /// that leads somewhere, and in it the value `choose(level, lower, last)` picks (by default
+    /// its lowest). Levels the path skips take `choose` over their whole domain.
+    public func member(_ n: Node, choose: (Int, UInt64, UInt64) -> UInt64 = { _, lower, _ in lower }) -> [UInt64]? {
         if n == Self.empty { return nil }
-        var bits = Array(repeating: false, count: Int(variableCount))
+        var values = Array(repeating: UInt64(0), count: Int(levelCount))
         var current = n
-        while current != Self.all {
-            let v = variables[Int(current)]
-            if lows[Int(current)] != Self.empty {
-                current = lows[Int(current)]
-            } else {
-                bits[Int(v)] = true
-                current = highs[Int(current)]
+        for level in 0..<Int(levelCount) {
+            guard levels[Int(current)] == Int32(level) else {
+                values[level] = choose(level, 0, domains[level] - 1)
+                continue
+            }
+            let start = Int(edgeStarts[Int(current)])
+            var lower: UInt64 = 0
+            for e in start..<(start + Int(edgeCounts[Int(current)])) {
+                let last = UInt64(edgeLast[e])
+                if edgeChild[e] != Self.empty {
+                    values[level] = choose(level, lower, last)
+                    current = edgeChild[e]
+                    break
+                }
+                lower = last + 1
             }
         }
-        return bits
+        return values
     }
 
-    /// Whether a complete assignment lies in the set.
-    public func contains(_ n: Node, _ bits: [Bool]) -> Bool {
+    /// Whether a packet (one value per level) lies in the set.
+    public func contains(_ n: Node, _ values: [UInt64]) -> Bool {
         var current = n
         while current > Self.all {
-            current = bits[Int(variables[Int(current)])] ? highs[Int(current)] : lows[Int(current)]
+            let start = Int(edgeStarts[Int(current)]), k = Int(edgeCounts[Int(current)])
+            let value = values[Int(levels[Int(current)])]
+            // Binary search for the first edge whose last value is ≥ value.
+            var low = 0, high = k - 1
+            while low < high {
+                let middle = (low + high) / 2
+                if UInt64(edgeLast[start + middle]) < value { low = middle + 1 } else { high = middle }
+            }
+            current = edgeChild[start + low]
         }
         return current == Self.all
     }

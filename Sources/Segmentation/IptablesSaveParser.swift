@@ -28,10 +28,12 @@ public enum IptablesSaveParser {
         var tableLine = 0
         var sawFilter = false
         var pendingRules: [(String, Rule)] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines split on bytes: splitting a String walks grapheme clusters, ten times slower.
+        for (index, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
             let location = SourceLocation(file: file, line: lineNumber)
-            var line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let rawLine = Substring(bytes)
+            var line = bytes.last == 0x0D ? rawLine.dropLast() : rawLine
             line = line.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             // `iptables-save -c` puts packet and byte counters first.
@@ -107,32 +109,37 @@ public enum IptablesSaveParser {
 
     /// Splits like the shell iptables-save quotes for: words, and "double quoted" strings with \" and \\.
     static func tokenize(_ line: Substring, location: SourceLocation) throws(RulesetError) -> [String] {
+        // Over bytes: the syntax is ASCII; other bytes (UTF-8 in comments) are copied as they are.
         var tokens: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var inQuotes = false
         var hasToken = false
-        var iterator = line.makeIterator()
+        var iterator = line.utf8.makeIterator()
         while let c = iterator.next() {
             if inQuotes {
-                if c == "\\" {
+                if c == UInt8(ascii: "\\") {
                     if let next = iterator.next() { current.append(next) }
-                } else if c == "\"" {
+                } else if c == UInt8(ascii: "\"") {
                     inQuotes = false
                 } else {
                     current.append(c)
                 }
-            } else if c == "\"" {
+            } else if c == UInt8(ascii: "\"") {
                 inQuotes = true
                 hasToken = true
-            } else if c == " " || c == "\t" {
-                if hasToken { tokens.append(current); current = ""; hasToken = false }
+            } else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
+                if hasToken {
+                    tokens.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
+                    hasToken = false
+                }
             } else {
                 current.append(c)
                 hasToken = true
             }
         }
         guard !inQuotes else { throw RulesetError(location: location, message: "unterminated quote") }
-        if hasToken { tokens.append(current) }
+        if hasToken { tokens.append(String(decoding: current, as: UTF8.self)) }
         return tokens
     }
 

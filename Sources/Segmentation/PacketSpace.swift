@@ -45,59 +45,119 @@ public enum IPProtocol {
 }
 
 /// The space of packets through one firewall: its interfaces (in and out) × the IPv4 header
-/// fields, held as a decision diagram whose variables are the fields' bits, most significant first.
+/// fields, held as a decision diagram with one level per interface and per byte of the other
+/// fields (an address takes four levels of 256 values). Byte levels keep both the paths short
+/// (15 levels where a bitwise diagram has 110) and every node small (at most 256 edges, where a
+/// level per field would copy a node with an edge per address each time a rule changed it).
 public final class PacketSpace {
     public typealias Node = DecisionDiagram.Node
 
     public let diagram: DecisionDiagram
     public let interfaces: [String]
-    private let offsets: [Int]
-    private let widths: [Int]
-
-    /// The fields in the order of the diagram's variables.
+    /// The fields in the order of the diagram's levels.
     public let order: [HeaderField]
+    /// Each field's first level and number of levels.
+    private let firstLevel: [Int]
+    private let levelCount: [Int]
+
+    static func bytes(_ field: HeaderField) -> Int {
+        switch field {
+        case .inInterface, .outInterface: return 1
+        case .source, .destination: return 4
+        case .proto: return 1
+        case .destinationPort, .sourcePort: return 2
+        }
+    }
 
     /// `expectedNodes` sizes the diagram up front (growing it means rehashing every node).
-    /// `order` must list every field once, the two interfaces first.
+    /// `order` must list every field once.
     public init(interfaces: [String], expectedNodes: Int = 1 << 12, order: [HeaderField] = HeaderField.allCases) {
         precondition(Set(order) == Set(HeaderField.allCases) && order.count == HeaderField.allCases.count, "order must list every field once")
         self.interfaces = interfaces
         self.order = order
-        var interfaceBits = 1
-        while (1 << interfaceBits) < interfaces.count { interfaceBits += 1 }
-        widths = [interfaceBits, interfaceBits, 32, 32, 8, 16, 16]
-        var offsets = Array(repeating: 0, count: HeaderField.allCases.count)
-        var next = 0
+        var firstLevel = Array(repeating: 0, count: HeaderField.allCases.count)
+        var levelCount = Array(repeating: 0, count: HeaderField.allCases.count)
+        var domains: [UInt64] = []
         for field in order {
-            offsets[field.rawValue] = next
-            next += widths[field.rawValue]
+            firstLevel[field.rawValue] = domains.count
+            switch field {
+            case .inInterface, .outInterface:
+                levelCount[field.rawValue] = 1
+                domains.append(UInt64(max(1, interfaces.count)))
+            default:
+                levelCount[field.rawValue] = Self.bytes(field)
+                domains += Array(repeating: 256, count: Self.bytes(field))
+            }
         }
-        self.offsets = offsets
-        diagram = DecisionDiagram(variableCount: next, capacity: min(expectedNodes, 1 << 26))
+        self.firstLevel = firstLevel
+        self.levelCount = levelCount
+        diagram = DecisionDiagram(domains: domains, capacity: min(expectedNodes, 1 << 26))
     }
-
-    public func width(of field: HeaderField) -> Int { widths[field.rawValue] }
-    public func offset(of field: HeaderField) -> Int { offsets[field.rawValue] }
 
     /// Every value a field can hold.
     public func domain(of field: HeaderField) -> IntervalSet {
-        IntervalSet(ValueRange(0, 1 << UInt64(widths[field.rawValue])))
+        switch field {
+        case .inInterface, .outInterface: return IntervalSet(ValueRange(0, UInt64(max(1, interfaces.count))))
+        default: return IntervalSet(ValueRange(0, 1 << UInt64(8 * Self.bytes(field))))
+        }
     }
 
-    /// Every packet on the firewall's real interfaces.
-    public var everything: Node {
-        let real = IntervalSet(ValueRange(0, UInt64(interfaces.count)))
-        return box([.inInterface: real, .outInterface: real])
-    }
+    /// Every packet on the firewall's interfaces.
+    public var everything: Node { DecisionDiagram.all }
 
     /// The packets whose fields all lie in the given sets (fields not named are free).
     public func box(_ conditions: [HeaderField: IntervalSet]) -> Node {
         var node = DecisionDiagram.all
         for field in order.reversed() {
             guard let values = conditions[field] else { continue }
-            node = diagram.field(offset: offsets[field.rawValue], width: widths[field.rawValue], values: values, then: node)
+            let domain = domain(of: field)
+            let clipped = values.intersection(domain)
+            if clipped.isEmpty { return DecisionDiagram.empty }
+            if clipped == domain { continue }
+            node = build(clipped.ranges[...], level: firstLevel[field.rawValue], levels: levelCount[field.rawValue],
+                         base: 0, blockSize: domain.ranges[0].upper, then: node)
         }
         return node
+    }
+
+    /// The values of `ranges` (sorted, disjoint, inside `base ..< base + blockSize`) over
+    /// `levels` levels from `level`, continuing with `then`.
+    private func build(_ ranges: ArraySlice<ValueRange>, level: Int, levels: Int, base: UInt64, blockSize: UInt64, then: Node) -> Node {
+        if ranges.isEmpty { return DecisionDiagram.empty }
+        if ranges.count == 1, ranges.first!.lower <= base, ranges.first!.upper >= base + blockSize { return then }
+        let domain = diagram.domains[level]
+        let sub = blockSize / domain
+        var edges: [(last: UInt64, child: Node)] = []
+        // Blocks between boundaries are wholly in or wholly out; blocks with a boundary recurse.
+        var block: UInt64 = 0
+        var index = ranges.startIndex
+        while block < domain {
+            let blockLower = base + block * sub, blockUpper = blockLower + sub
+            while index < ranges.endIndex && ranges[index].upper <= blockLower { index += 1 }
+            guard index < ranges.endIndex else {
+                edges.append((domain - 1, DecisionDiagram.empty))
+                break
+            }
+            let range = ranges[index]
+            if range.lower >= blockUpper {
+                // Out until the block where the next range starts.
+                let next = (range.lower - base) / sub
+                edges.append((next - 1, DecisionDiagram.empty))
+                block = next
+            } else if range.lower <= blockLower && range.upper >= blockUpper {
+                // In until the block where this range ends.
+                let end = (range.upper - base) / sub
+                edges.append((end - 1, then))
+                block = end
+            } else {
+                var last = index
+                while last < ranges.endIndex && ranges[last].lower < blockUpper { last += 1 }
+                let inside = ranges[index..<last].map { ValueRange(max($0.lower, blockLower), min($0.upper, blockUpper)) }
+                edges.append((block, build(inside[...], level: level + 1, levels: levels - 1, base: blockLower, blockSize: sub, then: then)))
+                block += 1
+            }
+        }
+        return diagram.node(level: level, edges: edges)
     }
 
     /// The interface indices a rule's interface condition matches.
@@ -107,23 +167,25 @@ public final class PacketSpace {
 
     public func index(ofInterface name: String) -> Int? { interfaces.firstIndex(of: name) }
 
-    // MARK: Packets and bits
+    // MARK: Packets and values
 
-    /// The smallest packet in the set: lowest interfaces, addresses, protocol and ports.
+    /// A packet of the set: the lowest interfaces, addresses, protocol and ports — but a host
+    /// address rather than a network address, where the set allows one.
     public func witness(_ node: Node) -> Packet? {
-        diagram.smallest(node).map(packet)
+        let lastBytes: Set<Int> = [HeaderField.source, .destination].map { firstLevel[$0.rawValue] + 3 }.reduce(into: []) { $0.insert($1) }
+        return diagram.member(node) { level, lower, last in
+            lastBytes.contains(level) && lower == 0 && last >= 1 ? 1 : lower
+        }.map(packet)
     }
 
     public func contains(_ node: Node, _ packet: Packet) -> Bool {
-        guard let bits = bits(packet) else { return false }
-        return diagram.contains(node, bits)
+        guard let values = values(packet) else { return false }
+        return diagram.contains(node, values)
     }
 
-    func packet(_ bits: [Bool]) -> Packet {
+    func packet(_ values: [UInt64]) -> Packet {
         func value(_ field: HeaderField) -> UInt64 {
-            var result: UInt64 = 0
-            for i in 0..<widths[field.rawValue] { result = result << 1 | (bits[offsets[field.rawValue] + i] ? 1 : 0) }
-            return result
+            (0..<levelCount[field.rawValue]).reduce(UInt64(0)) { $0 << 8 | values[firstLevel[field.rawValue] + $1] }
         }
         let input = Int(value(.inInterface)), output = Int(value(.outInterface))
         return Packet(inInterface: input < interfaces.count ? interfaces[input] : "?", outInterface: output < interfaces.count ? interfaces[output] : "?",
@@ -131,22 +193,25 @@ public final class PacketSpace {
                       destinationPort: value(.destinationPort), sourcePort: value(.sourcePort))
     }
 
-    public func bits(_ packet: Packet) -> [Bool]? {
+    /// The packet as one value per level, or nil when an interface is not one of the space's.
+    public func values(_ packet: Packet) -> [UInt64]? {
         guard let input = index(ofInterface: packet.inInterface), let output = index(ofInterface: packet.outInterface) else { return nil }
-        var bits = Array(repeating: false, count: Int(diagram.variableCount))
-        let values: [UInt64] = [UInt64(input), UInt64(output), packet.source, packet.destination, packet.proto, packet.destinationPort, packet.sourcePort]
-        for field in HeaderField.allCases {
-            let width = widths[field.rawValue]
-            for i in 0..<width { bits[offsets[field.rawValue] + i] = values[field.rawValue] >> UInt64(width - 1 - i) & 1 == 1 }
+        var values = Array(repeating: UInt64(0), count: diagram.domains.count)
+        for field in order {
+            let value: UInt64
+            switch field {
+            case .inInterface: value = UInt64(input)
+            case .outInterface: value = UInt64(output)
+            case .proto: value = packet.proto
+            case .destinationPort: value = packet.destinationPort
+            case .destination: value = packet.destination
+            case .source: value = packet.source
+            case .sourcePort: value = packet.sourcePort
+            }
+            let count = levelCount[field.rawValue]
+            for i in 0..<count { values[firstLevel[field.rawValue] + i] = value >> UInt64(8 * (count - 1 - i)) & 0xff }
+            if count == 1 { values[firstLevel[field.rawValue]] = value }
         }
-        return bits
-    }
-}
-
-extension PacketSpace {
-    /// Packets whose address field's last octet lies in `range` (to prefer host addresses over
-    /// network and broadcast addresses in witnesses).
-    public func lowOctet(of field: HeaderField, in range: ValueRange) -> Node {
-        diagram.field(offset: offset(of: field) + width(of: field) - 8, width: 8, values: IntervalSet(range), then: DecisionDiagram.all)
+        return values
     }
 }

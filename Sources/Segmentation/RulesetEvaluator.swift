@@ -50,10 +50,8 @@ public struct Decision: Sendable {
         diagram.intersection(reach, cube)
     }
 
-    func contains(_ packet: Packet, _ bits: [Bool], in diagram: DecisionDiagram) -> Bool {
-        // The rule's own conditions first: a cheap test that rules out almost every decision.
-        if case .rule(let rule) = origin, !rule.match.covers(packet) { return false }
-        return diagram.contains(cube, bits) && diagram.contains(reach, bits)
+    func contains(_ packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram) -> Bool {
+        diagram.contains(cube, bits) && diagram.contains(reach, bits)
     }
 }
 
@@ -66,7 +64,7 @@ public struct BaseChainResult: Sendable {
     public var decisions: [Decision] = []
 
     /// The decision that applies to a packet of the chain's input.
-    public func decision(for packet: Packet, _ bits: [Bool], in diagram: DecisionDiagram) -> Decision? {
+    public func decision(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram) -> Decision? {
         decisions.first { $0.contains(packet, bits, in: diagram) }
     }
 }
@@ -85,7 +83,7 @@ public struct Evaluation: Sendable {
 
     /// The base-chain decisions behind one packet, first chain first (a dropped packet stops at
     /// the chain that dropped it).
-    public func decisions(for packet: Packet, _ bits: [Bool], in diagram: DecisionDiagram) -> [Decision] {
+    public func decisions(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram) -> [Decision] {
         var result: [Decision] = []
         for chain in chains {
             guard let decision = chain.decision(for: packet, bits, in: diagram) else { break }

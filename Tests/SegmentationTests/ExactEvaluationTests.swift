@@ -115,9 +115,9 @@ final class ExactEvaluationTests: XCTestCase {
     }()
 
     /// The packets' bits, computed once (the layout depends only on the interfaces).
-    static let packetBits: [[Bool]] = {
+    static let packetBits: [[UInt64]] = {
         let space = PacketSpace(interfaces: interfaces)
-        return packets.map { space.bits($0)! }
+        return packets.map { space.values($0)! }
     }()
 
     func universe(_ space: PacketSpace) -> DecisionDiagram.Node {

@@ -117,8 +117,6 @@ public final class FirewallAnalysis {
             space.box([.destination: hosts]),
             space.box([.sourcePort: IntervalSet(ValueRange(49_152, 65_536))]),
             space.box([.sourcePort: IntervalSet(ValueRange(1_024, 65_536))]),
-            space.lowOctet(of: .source, in: ValueRange(1, 255)),
-            space.lowOctet(of: .destination, in: ValueRange(1, 255)),
         ]
         for preference in preferences {
             let narrowed = diagram.intersection(chosen, preference)

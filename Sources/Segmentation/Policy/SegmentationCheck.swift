@@ -55,7 +55,7 @@ public struct SegmentationCheck {
         var violating = diagram.intersection(analysis.permissive.accepted, query)
         var findings: [Finding] = []
         while violating != DecisionDiagram.empty {
-            guard let witness = analysis.witness(violating), let bits = analysis.space.bits(witness) else { break }
+            guard let witness = analysis.witness(violating), let bits = analysis.space.values(witness) else { break }
             let decisions = analysis.permissive.decisions(for: witness, bits, in: diagram)
             if findings.count == findingsPerRule {
                 findings[findings.count - 1].message += " (more firewall rules let forbidden traffic through; fix these first)"
@@ -131,7 +131,7 @@ public struct SegmentationCheck {
                 if wanted == DecisionDiagram.empty { continue }
                 checked = true
                 if diagram.intersection(analysis.restrictive.accepted, wanted) != DecisionDiagram.empty { continue }
-                guard let witness = analysis.witness(wanted), let bits = analysis.space.bits(witness) else { continue }
+                guard let witness = analysis.witness(wanted), let bits = analysis.space.values(witness) else { continue }
                 let decisions = analysis.restrictive.decisions(for: witness, bits, in: diagram)
                 // What blocks it: the base chain decision that drops it.
                 let blocker = decisions.first { $0.verdict == .drop }?.origin ?? .unfiltered(file: analysis.ruleset.file)
