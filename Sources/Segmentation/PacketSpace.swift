@@ -45,10 +45,11 @@ public enum IPProtocol {
 }
 
 /// The space of packets through one firewall: its interfaces (in and out) × the IPv4 header
-/// fields, held as a decision diagram with one level per interface and per byte of the other
-/// fields (an address takes four levels of 256 values). Byte levels keep both the paths short
-/// (15 levels where a bitwise diagram has 110) and every node small (at most 256 edges, where a
-/// level per field would copy a node with an edge per address each time a rule changed it).
+/// fields, held as a decision diagram with one level per interface and per 4-bit digit of the
+/// other fields (an address takes eight levels of 16 values). Digits balance path length (29
+/// levels where a bitwise diagram has 110) against node width (at most 16 edges, where a level per
+/// field copies a node with an edge per address each time a rule changes it); measured on the
+/// benchmark, 4 bits beat 1, 2 and 8.
 public final class PacketSpace {
     public typealias Node = DecisionDiagram.Node
 
@@ -59,6 +60,9 @@ public final class PacketSpace {
     /// Each field's first level and number of levels.
     private let firstLevel: [Int]
     private let levelCount: [Int]
+
+    /// Bits per level.
+    static let digitBits = 4
 
     static func bytes(_ field: HeaderField) -> Int {
         switch field {
@@ -85,8 +89,8 @@ public final class PacketSpace {
                 levelCount[field.rawValue] = 1
                 domains.append(UInt64(max(1, interfaces.count)))
             default:
-                levelCount[field.rawValue] = Self.bytes(field)
-                domains += Array(repeating: 256, count: Self.bytes(field))
+                levelCount[field.rawValue] = Self.bytes(field) * 8 / Self.digitBits
+                domains += Array(repeating: 1 << UInt64(Self.digitBits), count: Self.bytes(field) * 8 / Self.digitBits)
             }
         }
         self.firstLevel = firstLevel
@@ -172,7 +176,7 @@ public final class PacketSpace {
     /// A packet of the set: the lowest interfaces, addresses, protocol and ports — but a host
     /// address rather than a network address, where the set allows one.
     public func witness(_ node: Node) -> Packet? {
-        let lastBytes: Set<Int> = [HeaderField.source, .destination].map { firstLevel[$0.rawValue] + 3 }.reduce(into: []) { $0.insert($1) }
+        let lastBytes: Set<Int> = [HeaderField.source, .destination].map { firstLevel[$0.rawValue] + levelCount[$0.rawValue] - 1 }.reduce(into: []) { $0.insert($1) }
         return diagram.member(node) { level, lower, last in
             lastBytes.contains(level) && lower == 0 && last >= 1 ? 1 : lower
         }.map(packet)
@@ -185,7 +189,7 @@ public final class PacketSpace {
 
     func packet(_ values: [UInt64]) -> Packet {
         func value(_ field: HeaderField) -> UInt64 {
-            (0..<levelCount[field.rawValue]).reduce(UInt64(0)) { $0 << 8 | values[firstLevel[field.rawValue] + $1] }
+            (0..<levelCount[field.rawValue]).reduce(UInt64(0)) { $0 << UInt64(Self.digitBits) | values[firstLevel[field.rawValue] + $1] }
         }
         let input = Int(value(.inInterface)), output = Int(value(.outInterface))
         return Packet(inInterface: input < interfaces.count ? interfaces[input] : "?", outInterface: output < interfaces.count ? interfaces[output] : "?",
@@ -209,7 +213,8 @@ public final class PacketSpace {
             case .sourcePort: value = packet.sourcePort
             }
             let count = levelCount[field.rawValue]
-            for i in 0..<count { values[firstLevel[field.rawValue] + i] = value >> UInt64(8 * (count - 1 - i)) & 0xff }
+            let mask = UInt64(1) << UInt64(Self.digitBits) - 1
+            for i in 0..<count { values[firstLevel[field.rawValue] + i] = value >> UInt64(Self.digitBits * (count - 1 - i)) & mask }
             if count == 1 { values[firstLevel[field.rawValue]] = value }
         }
         return values
