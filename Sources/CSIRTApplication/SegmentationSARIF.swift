@@ -133,7 +133,7 @@ public enum SegmentationSARIF {
         for finding in run.result.findings {
             let (id, ruleIndex) = descriptor(for: finding)
             let related = finding.related.enumerated().map { location($1.location, snippet: $1.text, id: $0 + 1, message: $1.text) }
-            let witness = finding.witness.map { " Witness: \($0)." } ?? ""
+            let witness = finding.witness.map { ". Witness: \($0)." } ?? ""
             let fingerprint = [id, finding.firewall ?? "", finding.location.file, finding.ruleText ?? "", finding.message].joined(separator: "\u{1f}")
             results.append(Result(ruleId: id, ruleIndex: ruleIndex, level: level(finding), message: Message(text: finding.message + witness),
                                   locations: [location(finding.location, snippet: finding.ruleText)],
