@@ -36,16 +36,36 @@ public final class DecisionDiagram {
     private var edgeCount = 0
     private var edgeCapacity: Int
     // Open addressing on a hash of (level, edges); 0 marks a free slot (node 0 is a terminal).
-    private var uniqueNodes: UnsafeMutablePointer<Int32>
-    private var uniqueHashes: UnsafeMutablePointer<UInt64>
+    private struct UniqueEntry {
+        var hash: UInt64
+        var node: Int32
+    }
+    // Hash and node side by side: a probe touches one cache line.
+    private var unique: UnsafeMutablePointer<UniqueEntry>
     private var uniqueMask: Int
     // A lossy memo of recent operations: (operation, a, b) → result.
     private var cacheKeys: UnsafeMutablePointer<UInt64>
     private var cacheValues: UnsafeMutablePointer<Int32>
     private var cacheMask: Int
     // Scratch space for building one node's edges (operations recurse, so it is a stack).
-    private var scratchLast: [UInt32] = []
-    private var scratchChild: [Int32] = []
+    // Raw buffers with a top index: no uniqueness or bounds checks on the hottest path.
+    private var scratchLast: UnsafeMutablePointer<UInt32> = .allocate(capacity: 1 << 12)
+    private var scratchChild: UnsafeMutablePointer<Int32> = .allocate(capacity: 1 << 12)
+    private var scratchTop = 0
+    private var scratchCapacity = 1 << 12
+
+    private func growScratch() {
+        let size = scratchCapacity * 2
+        let last = UnsafeMutablePointer<UInt32>.allocate(capacity: size)
+        last.update(from: scratchLast, count: scratchTop)
+        scratchLast.deallocate()
+        scratchLast = last
+        let child = UnsafeMutablePointer<Int32>.allocate(capacity: size)
+        child.update(from: scratchChild, count: scratchTop)
+        scratchChild.deallocate()
+        scratchChild = child
+        scratchCapacity = size
+    }
 
     private static func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
         guard let raw = calloc(count, MemoryLayout<T>.stride) else { fatalError("out of memory for a decision diagram of \(count) entries") }
@@ -69,8 +89,7 @@ public final class DecisionDiagram {
         edgeLast = .allocate(capacity: edgeCapacity)
         edgeChild = .allocate(capacity: edgeCapacity)
         let tableSize = size * 2
-        uniqueNodes = Self.zeroed(tableSize, Int32.self)
-        uniqueHashes = Self.zeroed(tableSize, UInt64.self)
+        unique = Self.zeroed(tableSize, UniqueEntry.self)
         uniqueMask = tableSize - 1
         cacheKeys = Self.zeroed(tableSize, UInt64.self)
         cacheValues = Self.zeroed(tableSize, Int32.self)
@@ -90,13 +109,15 @@ public final class DecisionDiagram {
         edgeCounts.deallocate()
         edgeLast.deallocate()
         edgeChild.deallocate()
-        free(uniqueNodes)
-        free(uniqueHashes)
+        free(unique)
         free(cacheKeys)
         free(cacheValues)
+        scratchLast.deallocate()
+        scratchChild.deallocate()
     }
 
     public var nodeCount: Int { count }
+    public var edgeTotal: Int { edgeCount }
 
     public func level(of n: Node) -> Int32 { levels[Int(n)] }
 
@@ -105,15 +126,12 @@ public final class DecisionDiagram {
     /// The node at `level` for the edges in scratch space from `base` on (consecutive equal
     /// children already merged by the caller); pops them.
     private func makeNode(_ level: Int32, scratchFrom base: Int) -> Node {
-        let k = scratchLast.count - base
-        defer {
-            scratchLast.removeLast(k)
-            scratchChild.removeLast(k)
-        }
+        let k = scratchTop - base
+        defer { scratchTop = base }
         // One edge over the whole domain: the level does not matter here.
         if k == 1 { return scratchChild[base] }
         var hash = UInt64(UInt32(bitPattern: level)) &* 0x9E37_79B9_7F4A_7C15
-        for i in base..<scratchLast.count {
+        for i in base..<scratchTop {
             hash = (hash ^ UInt64(scratchLast[i])) &* 0x1000_0000_01B3
             hash = (hash ^ UInt64(UInt32(bitPattern: scratchChild[i]))) &* 0xC2B2_AE3D_27D4_EB4F
         }
@@ -121,9 +139,10 @@ public final class DecisionDiagram {
         if hash == 0 { hash = 1 }
         var slot = Int(truncatingIfNeeded: hash) & uniqueMask
         while true {
-            let candidate = uniqueNodes[slot]
+            let entry = unique[slot]
+            let candidate = entry.node
             if candidate == 0 { break }
-            if uniqueHashes[slot] == hash && levels[Int(candidate)] == level && Int(edgeCounts[Int(candidate)]) == k {
+            if entry.hash == hash && levels[Int(candidate)] == level && Int(edgeCounts[Int(candidate)]) == k {
                 let start = Int(edgeStarts[Int(candidate)])
                 var same = true
                 for i in 0..<k where edgeLast[start + i] != scratchLast[base + i] || edgeChild[start + i] != scratchChild[base + i] {
@@ -147,8 +166,7 @@ public final class DecisionDiagram {
         }
         edgeCount += k
         count += 1
-        uniqueNodes[slot] = created
-        uniqueHashes[slot] = hash
+        unique[slot] = UniqueEntry(hash: hash, node: created)
         if count * 4 > uniqueMask * 3 { growTables() }
         return created
     }
@@ -156,11 +174,13 @@ public final class DecisionDiagram {
     /// Appends an edge to scratch space, merging it with the previous one when they lead to the same child.
     @inline(__always)
     private func push(_ last: UInt32, _ child: Node, base: Int) {
-        if scratchLast.count > base && scratchChild[scratchChild.count - 1] == child {
-            scratchLast[scratchLast.count - 1] = last
+        if scratchTop > base && scratchChild[scratchTop - 1] == child {
+            scratchLast[scratchTop - 1] = last
         } else {
-            scratchLast.append(last)
-            scratchChild.append(child)
+            if scratchTop == scratchCapacity { growScratch() }
+            scratchLast[scratchTop] = last
+            scratchChild[scratchTop] = child
+            scratchTop += 1
         }
     }
 
@@ -190,18 +210,15 @@ public final class DecisionDiagram {
 
     private func growTables() {
         let size = (uniqueMask + 1) * 2
-        let oldNodes = uniqueNodes, oldHashes = uniqueHashes, oldSize = uniqueMask + 1
-        uniqueNodes = Self.zeroed(size, Int32.self)
-        uniqueHashes = Self.zeroed(size, UInt64.self)
+        let old = unique, oldSize = uniqueMask + 1
+        unique = Self.zeroed(size, UniqueEntry.self)
         uniqueMask = size - 1
-        for slot in 0..<oldSize where oldNodes[slot] != 0 {
-            var target = Int(truncatingIfNeeded: oldHashes[slot]) & uniqueMask
-            while uniqueNodes[target] != 0 { target = (target + 1) & uniqueMask }
-            uniqueNodes[target] = oldNodes[slot]
-            uniqueHashes[target] = oldHashes[slot]
+        for slot in 0..<oldSize where old[slot].node != 0 {
+            var target = Int(truncatingIfNeeded: old[slot].hash) & uniqueMask
+            while unique[target].node != 0 { target = (target + 1) & uniqueMask }
+            unique[target] = old[slot]
         }
-        free(oldNodes)
-        free(oldHashes)
+        free(old)
         // The memo grows with the diagram, up to 16 M entries.
         if cacheMask + 1 < min(size, 1 << 24) {
             free(cacheKeys)
@@ -270,7 +287,7 @@ public final class DecisionDiagram {
         let level = min(levels[Int(x)], levels[Int(y)])
         let ex = edges(x, at: level), ey = edges(y, at: level)
         let last = UInt32(truncatingIfNeeded: domains[Int(level)] - 1)
-        let base = scratchLast.count
+        let base = scratchTop
         var i = 0, j = 0
         var result = Self.empty
         // Walk both edge lists together, one elementary interval at a time.
@@ -309,7 +326,7 @@ public final class DecisionDiagram {
     /// The node at `level` whose consecutive edges end at `last` (inclusive, the final one at the
     /// domain's last value) and lead to `child`.
     public func node(level: Int, edges: [(last: UInt64, child: Node)]) -> Node {
-        let base = scratchLast.count
+        let base = scratchTop
         for edge in edges { push(UInt32(truncatingIfNeeded: edge.last), edge.child, base: base) }
         precondition(edges.last?.last == domains[level] - 1, "a node's edges must cover its level's domain")
         return makeNode(Int32(level), scratchFrom: base)
@@ -320,7 +337,7 @@ public final class DecisionDiagram {
     public func field(level: Int, values: IntervalSet, then: Node) -> Node {
         if values.isEmpty || then == Self.empty { return Self.empty }
         let domain = domains[level]
-        let base = scratchLast.count
+        let base = scratchTop
         var next: UInt64 = 0
         for range in values.ranges {
             let lower = min(range.lower, domain), upper = min(range.upper, domain)
@@ -330,7 +347,7 @@ public final class DecisionDiagram {
             next = upper
         }
         if next < domain { push(UInt32(truncatingIfNeeded: domain - 1), Self.empty, base: base) }
-        if scratchLast.count == base { return Self.empty }
+        if scratchTop == base { return Self.empty }
         return makeNode(Int32(level), scratchFrom: base)
     }
 

@@ -213,6 +213,24 @@ public struct RulesetEvaluator {
                 action = reading == .restrictive ? .drop : .accept
             }
             if unreadable && reading == .known { continue }
+            // For a readable accept or drop, one subtraction both tests and updates: it leaves the
+            // set unchanged exactly when the rule matches nothing that reaches it.
+            if !unreadable, case .accept = action {
+                let left = diagram.subtracting(remaining, cube)
+                if left == remaining { continue }
+                state.hits[chain.name]![index] = true
+                state.decide(Decision(origin: .rule(rule), verdict: .accept, reach: remaining, cube: cube), diagram)
+                remaining = left
+                continue
+            }
+            if !unreadable, case .drop = action {
+                let left = diagram.subtracting(remaining, cube)
+                if left == remaining { continue }
+                state.hits[chain.name]![index] = true
+                state.decide(Decision(origin: .rule(rule), verdict: .drop, reach: remaining, cube: cube), diagram)
+                remaining = left
+                continue
+            }
             guard diagram.intersects(remaining, cube) else { continue }
             state.hits[chain.name]![index] = true
             if unreadable {
