@@ -207,4 +207,34 @@ final class GoldenSemanticsTests: XCTestCase {
         XCTAssertEqual(found.count, 1)
         XCTAssertEqual(found.first?.related.count, 1, "names the accept of both base chains")
     }
+
+    /// However the packets are split into partitions (threads), the findings are the same.
+    func testPartitionsGiveTheSameFindings() throws {
+        var examples = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { examples.deleteLastPathComponent() }
+        examples.appendPathComponent("Examples/segmentation")
+        var compared = 0
+        for model in ["alpha", "beta", "beta-prime"] {
+            for name in ["network-noncompliant.yaml", "network-noncompliant-nft.yaml", "network.yaml"] {
+                let path = examples.appendingPathComponent("\(model)/\(name)").path
+                let site = try SiteDecoder.decode(try String(contentsOfFile: path, encoding: .utf8), file: path)
+                let policyPath = examples.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Policies/three-layer-\(model).yaml").path
+                let policy = try PolicyDecoder.decode(try String(contentsOfFile: policyPath, encoding: .utf8), file: policyPath)
+                let firewalls = try site.firewalls.map { reference -> (FirewallReference, Ruleset) in
+                    let file = examples.appendingPathComponent("\(model)/\(reference.file)").path
+                    let text = try String(contentsOfFile: file, encoding: .utf8)
+                    return (reference, reference.format == .iptablesSave ? try IptablesSaveParser.parse(text, file: file) : try NftablesJSONParser.parse(text, file: file))
+                }
+                func summary(_ parallelism: Int) throws -> [String] {
+                    try SegmentationCheck(site: site, policy: policy, firewalls: firewalls, parallelism: parallelism).run().findings
+                        .map { "\($0.kind.rawValue) \($0.policyRule?.id ?? "") \($0.location) \($0.related.map(\.location))" }.sorted()
+                }
+                let single = try summary(1)
+                XCTAssertEqual(try summary(2), single, "\(model)/\(name)")
+                XCTAssertEqual(try summary(4), single, "\(model)/\(name)")
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 9)
+    }
 }

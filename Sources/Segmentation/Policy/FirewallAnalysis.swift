@@ -1,48 +1,76 @@
-/// One firewall of a site, evaluated exactly: its packet space, what it accepts under each reading,
-/// and the queries that policies ask of it.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// One firewall of a site, evaluated exactly. The packets are split by input interface into one
+/// partition per core, each with its own decision diagram, evaluated in parallel: a rule that
+/// names its input interface (directly or through the chain that jumps to it) is evaluated in one
+/// partition only; a rule that does not, in each. Together the partitions cover every packet once.
 public final class FirewallAnalysis {
     public typealias Node = DecisionDiagram.Node
 
     public let reference: FirewallReference
     public let ruleset: Ruleset
-    public let space: PacketSpace
     public let book: AddressBook
-    /// Rules that cannot match forbidden traffic away: unreadable rules may accept.
-    public let permissive: Evaluation
-    /// Rules that cannot let required traffic through: unreadable rules may deny.
-    public let restrictive: Evaluation
-    /// Only what the readable rules decide (for rules that can never match).
-    public let known: Evaluation
+    public let partitions: [FirewallPartition]
     public let hasUnreadableRules: Bool
 
     /// The name that stands for every interface the site description does not map.
     public static let unmappedInterface = "(unmapped)"
 
-    public init(reference: FirewallReference, ruleset: Ruleset, book: AddressBook) throws(RulesetError) {
+    public init(reference: FirewallReference, ruleset: Ruleset, book: AddressBook, parallelism: Int? = nil) throws(RulesetError) {
         self.reference = reference
         self.ruleset = ruleset
         self.book = book
-        // Plus one interface the description does not name, so that a final catch-all rule (for
-        // traffic on interfaces nobody mapped) is not mistaken for a rule that can never match.
-        let rules = ruleset.chains.values.reduce(0) { $0 + $1.rules.count }
-        space = PacketSpace(interfaces: reference.interfaces.keys.sorted() + [Self.unmappedInterface], expectedNodes: rules * 256,
-                            order: Self.variableOrder(for: ruleset))
-        let everything = space.everything
-        permissive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .permissive).evaluate(everything)
-        hasUnreadableRules = ruleset.chains.values.contains { chain in
+        let unreadable = ruleset.chains.values.contains { chain in
             chain.rules.contains { rule in
                 if case .unknown = rule.action { return true }
                 return !rule.match.unsupported.isEmpty
             }
         }
-        // Without unreadable rules the three readings agree: evaluate once.
-        if hasUnreadableRules {
-            restrictive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .restrictive).evaluate(everything)
-            known = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .known).evaluate(everything)
-        } else {
-            restrictive = permissive
-            known = permissive
+        hasUnreadableRules = unreadable
+        // Plus one interface the description does not name, so that a final catch-all rule (for
+        // traffic on interfaces nobody mapped) is not mistaken for a rule that can never match.
+        let interfaces = reference.interfaces.keys.sorted() + [Self.unmappedInterface]
+        let order = Self.variableOrder(for: ruleset)
+        let count = max(1, min(parallelism ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), interfaces.count, 8))
+        let rules = ruleset.chains.values.reduce(0) { $0 + $1.rules.count }
+        // Each partition is built by one thread into its own slot.
+        let slots = UnsafeMutableBufferPointer<Result<FirewallPartition, RulesetError>?>.allocate(capacity: count)
+        slots.initialize(repeating: nil)
+        defer {
+            _ = slots.deinitialize()
+            slots.deallocate()
         }
+        let shared = PartitionSlots(slots)
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let inputs = IntervalSet(interfaces.indices.filter { $0 % count == index }.map { ValueRange(UInt64($0), UInt64($0) + 1) })
+            do {
+                let partition = try FirewallPartition(reference: reference, ruleset: ruleset, book: book, interfaces: interfaces, inputs: inputs,
+                                                      order: order, expectedNodes: rules * 32 / count, unreadable: unreadable)
+                shared.slots[index] = .success(partition)
+            } catch let error as RulesetError {
+                shared.slots[index] = .failure(error)
+            } catch {
+                shared.slots[index] = .failure(RulesetError(location: reference.location, message: "\(error)"))
+            }
+        }
+        var partitions: [FirewallPartition] = []
+        for slot in slots {
+            switch slot! {
+            case .success(let partition): partitions.append(partition)
+            case .failure(let error): throw error
+            }
+        }
+        self.partitions = partitions
+    }
+
+    /// Chains forwarded traffic reaches, in any partition.
+    public var visitedChains: Set<String> {
+        partitions.reduce(into: Set<String>()) { $0.formUnion($1.known.visited) }
     }
 
     /// Which address comes first in the diagram. A rule that is broad in the first address and
@@ -67,11 +95,55 @@ public final class FirewallAnalysis {
             : HeaderField.allCases
     }
 
+}
+
+/// Slots the threads that build partitions write to, each its own.
+private final class PartitionSlots: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<Result<FirewallPartition, RulesetError>?>
+    init(_ slots: UnsafeMutableBufferPointer<Result<FirewallPartition, RulesetError>?>) { self.slots = slots }
+}
+
+/// The packets entering on some of a firewall's interfaces: their own diagram and evaluations.
+public final class FirewallPartition: @unchecked Sendable {
+    public typealias Node = DecisionDiagram.Node
+
+    public let reference: FirewallReference
+    public let ruleset: Ruleset
+    public let book: AddressBook
+    public let space: PacketSpace
+    /// The input interfaces (indices into `space.interfaces`) this partition holds.
+    public let inputs: IntervalSet
+    /// Rules that cannot match forbidden traffic away: unreadable rules may accept.
+    public let permissive: Evaluation
+    /// Rules that cannot let required traffic through: unreadable rules may deny.
+    public let restrictive: Evaluation
+    /// Only what the readable rules decide (for rules that can never match).
+    public let known: Evaluation
+
+    init(reference: FirewallReference, ruleset: Ruleset, book: AddressBook, interfaces: [String], inputs: IntervalSet, order: [HeaderField],
+         expectedNodes: Int, unreadable: Bool) throws(RulesetError) {
+        self.reference = reference
+        self.ruleset = ruleset
+        self.book = book
+        self.inputs = inputs
+        space = PacketSpace(interfaces: interfaces, expectedNodes: expectedNodes, order: order)
+        let mine = space.box([.inInterface: inputs])
+        permissive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .permissive).evaluate(mine)
+        // Without unreadable rules the three readings agree: evaluate once.
+        if unreadable {
+            restrictive = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .restrictive).evaluate(mine)
+            known = try RulesetEvaluator(ruleset: ruleset, space: space, reading: .known).evaluate(mine)
+        } else {
+            restrictive = permissive
+            known = permissive
+        }
+    }
+
     /// New flows from `sources` to `destinations` that would cross this firewall: entering on an
     /// interface that leads to the source's area and leaving on one that leads to the destination's.
     public func routed(from sources: IntervalSet, to destinations: IntervalSet) -> Node {
         var result = DecisionDiagram.empty
-        for (i, input) in space.interfaces.enumerated() {
+        for (i, input) in space.interfaces.enumerated() where inputs.contains(UInt64(i)) {
             guard let inArea = reference.interfaces[input], let inAddresses = book.areas[inArea] else { continue }
             let from = inAddresses.intersection(sources)
             if from.isEmpty { continue }

@@ -10,12 +10,18 @@ struct Hygiene {
             findings.append(Finding(kind: .unreadRule, level: .warning, firewall: name, location: warning.location, message: warning.message))
         }
         findings += unknownInterfaces()
-        let diagram = analysis.space.diagram
         var searchBudget = 200_000
-        for chainName in analysis.ruleset.chains.keys.sorted() where analysis.known.visited.contains(chainName) {
+        for chainName in analysis.ruleset.chains.keys.sorted() {
+            // A rule matched if it matched in any partition; its match is the same set in each.
+            let visiting = analysis.partitions.filter { $0.known.visited.contains(chainName) }
+            guard let first = visiting.first else { continue }
             let chain = analysis.ruleset.chains[chainName]!
-            let hits = analysis.known.hits[chainName] ?? []
-            let cubes = analysis.known.cubes[chainName] ?? []
+            var hits = Array(repeating: false, count: chain.rules.count)
+            for partition in visiting {
+                for (index, hit) in (partition.known.hits[chainName] ?? []).enumerated() where hit { hits[index] = true }
+            }
+            let diagram = first.space.diagram
+            let cubes = first.known.cubes[chainName] ?? []
             for (index, rule) in chain.rules.enumerated() {
                 let cube = cubes[index]
                 if Self.isAnyToAny(rule) && hits[index] {
@@ -70,7 +76,8 @@ struct Hygiene {
         var seen: Set<String> = []
         var findings: [Finding] = []
         // Only chains forwarded traffic passes through (INPUT's `-i lo` is no concern here).
-        for chainName in analysis.ruleset.chains.keys.sorted() where analysis.permissive.visited.contains(chainName) {
+        let visited = analysis.visitedChains
+        for chainName in analysis.ruleset.chains.keys.sorted() where visited.contains(chainName) {
             for rule in analysis.ruleset.chains[chainName]!.rules {
                 for match in [rule.match.inInterface, rule.match.outInterface].compactMap({ $0 }) where !match.negated {
                     let known = analysis.reference.interfaces.keys.contains { InterfaceMatch(name: match.name).matches($0) }

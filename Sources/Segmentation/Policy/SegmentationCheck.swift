@@ -9,13 +9,14 @@ public struct SegmentationCheck {
     /// At most this many distinct firewall rules are reported per policy rule and firewall.
     public var findingsPerRule = 20
 
-    public init(site: Site, policy: Policy, firewalls: [(FirewallReference, Ruleset)]) throws(RulesetError) {
+    /// `parallelism`: how many partitions (threads) per firewall; nil for one per core.
+    public init(site: Site, policy: Policy, firewalls: [(FirewallReference, Ruleset)], parallelism: Int? = nil) throws(RulesetError) {
         self.site = site
         self.policy = policy
         book = AddressBook(site: site)
         var analyses: [FirewallAnalysis] = []
         for (reference, ruleset) in firewalls {
-            analyses.append(try FirewallAnalysis(reference: reference, ruleset: ruleset, book: book))
+            analyses.append(try FirewallAnalysis(reference: reference, ruleset: ruleset, book: book, parallelism: parallelism))
         }
         self.analyses = analyses
     }
@@ -45,6 +46,23 @@ public struct SegmentationCheck {
     // MARK: Forbidden flows
 
     func forbidden(_ rule: PolicyRule, from: [AddressSelector], to: [AddressSelector], exceptions: [FlowException], _ analysis: FirewallAnalysis) -> [Finding] {
+        // Each partition proves its own violations; a firewall rule found in several is one finding.
+        var findings: [Finding] = []
+        var seen: Set<[SourceLocation]> = []
+        for partition in analysis.partitions {
+            for finding in forbidden(rule, from: from, to: to, exceptions: exceptions, partition)
+            where seen.insert([finding.location] + finding.related.map(\.location)).inserted {
+                if findings.count == findingsPerRule {
+                    findings[findings.count - 1].message += " (more firewall rules let forbidden traffic through; fix these first)"
+                    return findings
+                }
+                findings.append(finding)
+            }
+        }
+        return findings
+    }
+
+    func forbidden(_ rule: PolicyRule, from: [AddressSelector], to: [AddressSelector], exceptions: [FlowException], _ analysis: FirewallPartition) -> [Finding] {
         let diagram = analysis.space.diagram
         let sources = book.addresses(from), destinations = book.addresses(to)
         var query = analysis.routed(from: sources, to: destinations)
@@ -57,10 +75,7 @@ public struct SegmentationCheck {
         while violating != DecisionDiagram.empty {
             guard let witness = analysis.witness(violating), let bits = analysis.space.values(witness) else { break }
             let decisions = analysis.permissive.decisions(for: witness, bits, in: diagram)
-            if findings.count == findingsPerRule {
-                findings[findings.count - 1].message += " (more firewall rules let forbidden traffic through; fix these first)"
-                break
-            }
+            if findings.count == findingsPerRule { break }
             findings.append(violation(rule, analysis, witness: witness, origins: decisions.map(\.origin)))
             // The rest of what the same rules let through is the same finding.
             var group = violating
@@ -74,7 +89,7 @@ public struct SegmentationCheck {
 
     /// The traffic an exception allows, within the rule's sources and destinations.
     func allowed(_ exception: FlowException, sources: IntervalSet, destinations: IntervalSet, from: [AddressSelector], to: [AddressSelector],
-                 _ analysis: FirewallAnalysis) -> DecisionDiagram.Node {
+                 _ analysis: FirewallPartition) -> DecisionDiagram.Node {
         let diagram = analysis.space.diagram
         let exceptionSources = exception.from.map { book.addresses($0).intersection(sources) } ?? sources
         let exceptionDestinations = exception.to.map { book.addresses($0).intersection(destinations) } ?? destinations
@@ -95,7 +110,7 @@ public struct SegmentationCheck {
         }
     }
 
-    func violation(_ rule: PolicyRule, _ analysis: FirewallAnalysis, witness: Packet, origins: [Origin]) -> Finding {
+    func violation(_ rule: PolicyRule, _ analysis: FirewallPartition, witness: Packet, origins: [Origin]) -> Finding {
         // The rule to blame is the first that is not a policy (a policy ACCEPT when nothing else decided).
         let primary = origins.first { !$0.isPolicy } ?? origins.first ?? .unfiltered(file: analysis.ruleset.file)
         let related = origins.filter { $0 != primary }.map { Finding.RelatedRule(location: $0.location, text: $0.text) }
@@ -125,14 +140,24 @@ public struct SegmentationCheck {
         var blocked: [(firewall: String, origin: Origin, witness: Packet, labels: [String])] = []
         for flow in flows {
             for analysis in analyses {
-                let diagram = analysis.space.diagram
-                var wanted = analysis.routed(from: sources, to: flow.destinations)
-                if let services = flow.services { wanted = diagram.intersection(wanted, analysis.packets(of: services)) }
-                if wanted == DecisionDiagram.empty { continue }
-                checked = true
-                if diagram.intersection(analysis.restrictive.accepted, wanted) != DecisionDiagram.empty { continue }
-                guard let witness = analysis.witness(wanted), let bits = analysis.space.values(witness) else { continue }
-                let decisions = analysis.restrictive.decisions(for: witness, bits, in: diagram)
+                // Required: some partition lets some packet of the flow through.
+                var blocking: (FirewallPartition, DecisionDiagram.Node)? = nil
+                var passes = false
+                for partition in analysis.partitions {
+                    let diagram = partition.space.diagram
+                    var wanted = partition.routed(from: sources, to: flow.destinations)
+                    if let services = flow.services { wanted = diagram.intersection(wanted, partition.packets(of: services)) }
+                    if wanted == DecisionDiagram.empty { continue }
+                    checked = true
+                    if diagram.intersects(partition.restrictive.accepted, wanted) {
+                        passes = true
+                        break
+                    }
+                    if blocking == nil { blocking = (partition, wanted) }
+                }
+                guard !passes, let (partition, wanted) = blocking else { continue }
+                guard let witness = partition.witness(wanted), let values = partition.space.values(witness) else { continue }
+                let decisions = partition.restrictive.decisions(for: witness, values, in: partition.space.diagram)
                 // What blocks it: the base chain decision that drops it.
                 let blocker = decisions.first { $0.verdict == .drop }?.origin ?? .unfiltered(file: analysis.ruleset.file)
                 if let index = blocked.firstIndex(where: { $0.firewall == analysis.reference.name && $0.origin == blocker }) {
