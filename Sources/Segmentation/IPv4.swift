@@ -2,28 +2,39 @@
 public enum IPv4 {
     public static let all = ValueRange(0, 1 << 32)
 
-    /// `a.b.c.d`
+    /// `a.b.c.d` — read over bytes: rulesets hold hundreds of thousands of addresses.
     public static func address(_ text: Substring) -> UInt64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt64 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt64(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
+        var value: UInt64 = 0, octet: UInt64 = 0, digits = 0, dots = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                octet = octet * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 
     /// `a.b.c.d`, `a.b.c.d/len` or `a.b.c.d/m.m.m.m` (a contiguous mask), as a range. Host bits
     /// are ignored, as iptables does.
     public static func block(_ text: Substring) -> ValueRange? {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let base = address(parts[0]) else { return nil }
+        let slash = text.utf8.firstIndex(of: UInt8(ascii: "/"))
+        guard let base = address(slash.map { text[..<$0] } ?? text) else { return nil }
         var length = 32
-        if parts.count == 2 {
-            if let prefix = Int(parts[1]), parts[1].allSatisfy(\.isNumber), (0...32).contains(prefix) {
+        if let slash {
+            let suffix = text[text.index(after: slash)...]
+            if let prefix = Int(suffix), suffix.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), (0...32).contains(prefix) {
                 length = prefix
-            } else if let mask = address(parts[1]) {
+            } else if let mask = address(suffix) {
                 // A netmask must be contiguous ones: its inverse is 2^k − 1.
                 let inverse = ~mask & 0xffff_ffff
                 guard inverse & (inverse + 1) == 0 else { return nil }

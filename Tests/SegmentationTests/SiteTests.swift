@@ -81,4 +81,19 @@ final class SiteTests: XCTestCase {
             XCTAssertTrue((error as! YAMLProblems).problems.contains { $0.message.contains("lacks \"segments\"") })
         }
     }
+
+    func testAddressesAndBlocksAreReadStrictly() {
+        XCTAssertEqual(IPv4.address("10.20.30.40"), 0x0a14_1e28)
+        XCTAssertEqual(IPv4.address("0.0.0.0"), 0)
+        XCTAssertEqual(IPv4.address("255.255.255.255"), 0xffff_ffff)
+        for bad in ["10.0.0.256", "1.2.3", "1..2.3", "1.2.3.4.5", "a.b.c.d", "1.2.3.4 ", "", "1.2.3.", ".1.2.3", "1000.1.1.1"] {
+            XCTAssertNil(IPv4.address(Substring(bad)), bad)
+        }
+        XCTAssertEqual(IPv4.block("10.0.0.0/8"), ValueRange(0x0a00_0000, 0x0b00_0000))
+        XCTAssertEqual(IPv4.block("10.1.2.3/255.255.0.0"), ValueRange(0x0a01_0000, 0x0a02_0000))
+        XCTAssertEqual(IPv4.block("10.1.2.3"), ValueRange(0x0a01_0203, 0x0a01_0204))
+        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/255.0.255.0", "10.0.0.0/+8", "10.0.0/8"] {
+            XCTAssertNil(IPv4.block(Substring(bad)), bad)
+        }
+    }
 }
