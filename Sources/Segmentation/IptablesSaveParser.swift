@@ -20,7 +20,12 @@ public enum IptablesSaveParser {
         "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "TCPMSS", "SET", "AUDIT", "TRACE", "CLASSIFY", "DSCP", "TOS", "TTL",
         "HL", "CT", "NOTRACK", "CHECKSUM", "SECMARK", "CONNSECMARK", "IDLETIMER", "LED", "RATEEST", "TEE",
     ]
-    static let protocols: [String: UInt64] = ["icmp": 1, "igmp": 2, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "ah": 51, "sctp": 132, "udplite": 136]
+    /// The names legacy iptables-save prints (from /etc/protocols).
+    static let protocols: [String: UInt64] = [
+        "icmp": 1, "igmp": 2, "ipencap": 4, "ipip": 4, "tcp": 6, "egp": 8, "igp": 9, "udp": 17, "ipv6": 41, "rsvp": 46, "gre": 47, "esp": 50,
+        "ah": 51, "icmpv6": 58, "ipv6-icmp": 58, "eigrp": 88, "ospf": 89, "ospfigp": 89, "pim": 103, "ipcomp": 108, "vrrp": 112, "l2tp": 115,
+        "sctp": 132, "mh": 135, "udplite": 136, "dccp": 33,
+    ]
 
     public static func parse(_ text: String, file: String) throws(RulesetError) -> Ruleset {
         var ruleset = Ruleset(file: file)
@@ -84,9 +89,15 @@ public enum IptablesSaveParser {
         }
         if let table { throw RulesetError(location: SourceLocation(file: file, line: tableLine), message: "table \(table) has no COMMIT (the file is cut short?)") }
         guard sawFilter else { throw RulesetError(location: SourceLocation(file: file, line: 1), message: "no *filter table in this file") }
-        for (chain, rule) in pendingRules {
+        for (chain, var rule) in pendingRules {
             guard ruleset.chains[chain] != nil else {
                 throw RulesetError(location: rule.location, message: "rule in chain \(chain), which is not declared (:\(chain) …)")
+            }
+            // `-j NAME` with no chain NAME is a target extension csirt does not know (SYNPROXY,
+            // TARPIT …): it decides outside the ruleset, so it may accept or drop.
+            if case .jump(let target) = rule.action, ruleset.chains[target] == nil {
+                rule.action = .unknown(target)
+                ruleset.warnings.append(SourceWarning(location: rule.location, message: "target \(target) is neither a chain nor a target csirt knows; treated as possibly accepting"))
             }
             ruleset.chains[chain]!.rules.append(rule)
         }
@@ -95,7 +106,7 @@ public enum IptablesSaveParser {
                 switch rule.action {
                 case .jump(let target), .goto(let target):
                     guard let called = ruleset.chains[target] else {
-                        throw RulesetError(location: rule.location, message: "jump to chain \(target), which is not declared")
+                        throw RulesetError(location: rule.location, message: "goto to chain \(target), which is not declared")
                     }
                     guard called.policy == nil else {
                         throw RulesetError(location: rule.location, message: "jump to built-in chain \(target)")
@@ -247,15 +258,36 @@ public enum IptablesSaveParser {
                 guard let range = IPv4.range(Substring(text)) else { throw fail("--dst-range \(text): not an IPv4 range a.b.c.d-e.f.g.h") }
                 match.destination = FieldMatch(ranges: [range], negated: takeNegation())
             case "--ctstate", "--state":
-                let states = Set(try value().uppercased().split(separator: ",").map(String.init))
+                let text = try value()
+                let states = Set(text.uppercased().split(separator: ",").map(String.init))
                 let negated = takeNegation()
-                // Only NEW (or UNTRACKED) matches the first packet of a new flow.
-                let includesNew = states.contains("NEW") || states.contains("UNTRACKED")
-                if includesNew == negated { match.matchesNewFlows = false }
+                // NEW is the first packet of a new flow. UNTRACKED (after NOTRACK) and the virtual
+                // DNAT/SNAT states may also be a first packet: with them and without a plain NEW
+                // the rule may or may not match, so it is read conservatively.
+                let includesNew = states.contains("NEW")
+                if !states.isDisjoint(with: ["UNTRACKED", "DNAT", "SNAT"]) && !(includesNew && !negated) {
+                    match.unsupported.append("conntrack \(negated ? "! " : "")--ctstate \(text)")
+                } else if includesNew == negated {
+                    match.matchesNewFlows = false
+                }
             case "--comment":
                 _ = try value()
             case "--syn":
-                _ = takeNegation()
+                // A new TCP flow starts with a SYN: `! --syn` never sees one.
+                if takeNegation() { match.matchesNewFlows = false }
+            case "--tcp-flags":
+                let mask = try value()
+                let negated = takeNegation()
+                i += 1
+                guard i < tokens.count else { throw fail("--tcp-flags needs a mask and the flags that must be set") }
+                let set = tokens[i]
+                let synOnly = Set(mask.uppercased().split(separator: ",")).isSuperset(of: ["SYN", "ACK", "RST"]) && set.uppercased() == "SYN"
+                if synOnly {
+                    // iptables-save's spelling of --syn.
+                    if negated { match.matchesNewFlows = false }
+                } else {
+                    match.unsupported.append("tcp --tcp-flags \(mask) \(set)")
+                }
             case "-j", "--jump":
                 let target = try value()
                 switch target {
@@ -272,15 +304,16 @@ public enum IptablesSaveParser {
                         action = .jump(target)
                     }
                 }
-                // Target options (--reject-with, --log-prefix …) follow; skip them.
+                // Target options (--reject-with, --log-prefix, --add-set NAME src …) follow; skip them.
                 while i + 1 < tokens.count, tokens[i + 1].hasPrefix("--") {
                     i += 1
-                    if i + 1 < tokens.count, !tokens[i + 1].hasPrefix("-") { i += 1 }
+                    while i + 1 < tokens.count, !tokens[i + 1].hasPrefix("-") { i += 1 }
                 }
             case "-g", "--goto":
                 action = .goto(try value())
             case "-f", "--fragment":
-                match.unsupported.append("fragment")
+                // `! -f`: not a second or later fragment, which a flow's first packet never is.
+                if !takeNegation() { match.unsupported.append("fragment") }
             case "-4", "-6":
                 break
             default:
@@ -288,10 +321,9 @@ public enum IptablesSaveParser {
                     // A module option csirt does not model (e.g. --limit, --match-set, --icmp-type).
                     let module = modules.last ?? "?"
                     match.unsupported.append("\(module) \(token)")
-                    if i + 1 < tokens.count, !tokens[i + 1].hasPrefix("-") || tokens[i + 1] == "!" {
-                        i += 1
-                        if tokens[i] == "!" { i += 1 }
-                    }
+                    // Its values (some options take two, e.g. --match-set NAME src): up to the next option.
+                    if i + 1 < tokens.count, tokens[i + 1] == "!" { i += 1 }
+                    while i + 1 < tokens.count, !tokens[i + 1].hasPrefix("-"), tokens[i + 1] != "!" { i += 1 }
                     negateNext = false
                 } else {
                     throw fail("unexpected \"\(token)\"")

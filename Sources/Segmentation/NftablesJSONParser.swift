@@ -575,11 +575,14 @@ private struct NftablesReader {
             let match = FieldMatch(ranges: IntervalSet(ranges).ranges, negated: negated)
             return [Self.protocolAtoms(selector) + [.field(field, match)]]
         case .ctState:
-            var includesNew = false
+            var includesNew = false, includesUntracked = false
             for element in elements {
                 if try ctStateIncludesNew(element) { includesNew = true }
+                if try ctStateIncludesUntracked(element) { includesUntracked = true }
             }
-            // As for iptables: only NEW (or UNTRACKED) sees a new flow's first packet.
+            // As for iptables: NEW is a new flow's first packet; UNTRACKED may be one (after a
+            // notrack), so a set with it but not NEW may or may not match — read conservatively.
+            if includesUntracked && !(includesNew && !negated) { return [[.unsupported(description)]] }
             return [[.newFlows(includesNew != negated)]]
         case .family(let ethertype):
             var includesIPv4 = false
@@ -667,7 +670,9 @@ private struct NftablesReader {
             let match = InterfacePattern.match(name)
             return [input ? .inInterface(match) : .outInterface(match)]
         case .ctState:
-            return [.newFlows(try ctStateIncludesNew(element))]
+            let untracked = try ctStateIncludesUntracked(element), new = try ctStateIncludesNew(element)
+            if untracked && !new { return [.unsupported("\(description) (untracked)")] }
+            return [.newFlows(new)]
         case .family(let ethertype):
             return Self.isIPv4(element, ethertype: ethertype) ? [] : [.never]
         case .ipv6Only:
@@ -829,11 +834,20 @@ private struct NftablesReader {
 
     func ctStateIncludesNew(_ node: Node) throws(RulesetError) -> Bool {
         // Conntrack state bits: invalid 1, established 2, related 4, new 8, untracked 64.
-        if let bits = node.json.integer, bits >= 0 { return bits & (8 | 64) != 0 }
+        if let bits = node.json.integer, bits >= 0 { return bits & 8 != 0 }
+        return try ctStateName(node) == "new"
+    }
+
+    func ctStateIncludesUntracked(_ node: Node) throws(RulesetError) -> Bool {
+        if let bits = node.json.integer, bits >= 0 { return bits & 64 != 0 }
+        return try ctStateName(node) == "untracked"
+    }
+
+    func ctStateName(_ node: Node) throws(RulesetError) -> String {
         guard let name = node.string, ["new", "untracked", "established", "related", "invalid"].contains(name) else {
             throw fail(node, "unknown ct state \(NftText.expression(node.json)) (new, established, related, invalid or untracked)")
         }
-        return name == "new" || name == "untracked"
+        return name
     }
 
     static func isIPv4(_ node: Node, ethertype: Bool) -> Bool {

@@ -64,8 +64,14 @@ public struct BaseChainResult: Sendable {
     public var decisions: [Decision] = []
 
     /// The decision that applies to a packet of the chain's input.
-    public func decision(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram) -> Decision? {
-        decisions.first { $0.contains(packet, bits, in: diagram) }
+    /// The decision that applies to a packet of the chain's input; with `preferring`, the first
+    /// decision of that verdict (when unreadable rules let a packet go both ways, the permissive
+    /// reading can record a drop and an accept for it: blame the accept for letting it through).
+    public func decision(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram, preferring verdict: Verdict? = nil) -> Decision? {
+        if let verdict, let preferred = decisions.first(where: { $0.verdict == verdict && $0.contains(packet, bits, in: diagram) }) {
+            return preferred
+        }
+        return decisions.first { $0.contains(packet, bits, in: diagram) }
     }
 }
 
@@ -83,10 +89,10 @@ public struct Evaluation: Sendable {
 
     /// The base-chain decisions behind one packet, first chain first (a dropped packet stops at
     /// the chain that dropped it).
-    public func decisions(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram) -> [Decision] {
+    public func decisions(for packet: Packet, _ bits: [UInt64], in diagram: DecisionDiagram, preferring verdict: Verdict? = nil) -> [Decision] {
         var result: [Decision] = []
         for chain in chains {
-            guard let decision = chain.decision(for: packet, bits, in: diagram) else { break }
+            guard let decision = chain.decision(for: packet, bits, in: diagram, preferring: verdict) else { break }
             result.append(decision)
             if decision.verdict == .drop { break }
         }

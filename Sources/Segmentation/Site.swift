@@ -39,8 +39,8 @@ public struct Service: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: "/", maxSplits: 1)
         guard parts.count == 2, let proto = ["tcp": UInt64(6), "udp": 17, "sctp": 132][String(parts[0])] else { return nil }
-        let bounds = parts[1].split(separator: "-", maxSplits: 1)
-        guard let low = UInt64(bounds[0]), let high = bounds.count == 2 ? UInt64(bounds[1]) : low, low <= high, high <= 65_535 else { return nil }
+        let bounds = parts[1].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard bounds.count <= 2, let low = UInt64(bounds[0]), let high = bounds.count == 2 ? UInt64(bounds[1]) : low, low <= high, high <= 65_535 else { return nil }
         self.init(proto: proto, ports: ValueRange(low, high + 1))
     }
 

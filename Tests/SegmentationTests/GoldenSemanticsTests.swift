@@ -9,7 +9,7 @@ final class GoldenSemanticsTests: XCTestCase {
         site: Golden
         model: alpha
         segments: {mynumber: [10.10.0.0/16], lgwan: [10.20.0.0/16], internet: [10.30.0.0/16]}
-        zones: {security-cloud: [203.0.113.0/24]}
+        zones: {security-cloud: [203.0.113.0/24], partner: [192.0.2.0/24]}
         hosts:
           - {name: vb, role: screen-transfer, address: 10.30.5.20, services: [tcp/443]}
           - {name: mn-pc, address: 10.10.1.11, two-factor: true, removable-media: allowed}
@@ -33,6 +33,11 @@ final class GoldenSemanticsTests: XCTestCase {
             section: s2
             severity: high
             require: {from: segment:lgwan, to: role:screen-transfer, services: declared}
+          - id: NO-MN-PARTNER
+            title: {ja: 禁止, en: My Number must not reach the partner}
+            section: s4
+            severity: high
+            forbid: {from: segment:mynumber, to: zone:partner}
           - id: EP
             title: {ja: 端末, en: My Number endpoints}
             section: s3
@@ -236,5 +241,43 @@ final class GoldenSemanticsTests: XCTestCase {
             }
         }
         XCTAssertEqual(compared, 9)
+    }
+
+    func testConntrackStatesThatMayBeAFirstPacketAreReadConservatively() throws {
+        // A port-forward accept (fw3 writes it so) may admit new flows: it is a violation.
+        let dnat = try check("-A FORWARD -i eth0 -m conntrack --ctstate DNAT -j ACCEPT\n" + screenTransfer)
+        XCTAssertEqual(violations(dnat, "NO-MN-IN").map(\.location.line), [5])
+        XCTAssertTrue(dnat.warnings.contains { $0.kind == .unreadRule && $0.location.line == 5 })
+        // A drop of INVALID,UNTRACKED does not protect what follows.
+        let untracked = try check("-A FORWARD -m conntrack --ctstate INVALID,UNTRACKED -j DROP\n-A FORWARD -i eth0 -j ACCEPT\n" + screenTransfer)
+        XCTAssertEqual(violations(untracked, "NO-MN-IN").map(\.location.line), [6])
+    }
+
+    func testTCPFlagsFragmentsAndNegationStayWhereTheyBelong() throws {
+        // `! -f` must not negate the --dport after it.
+        let fragment = try check("-A FORWARD -i eth0 -p tcp ! -f -m tcp --dport 80 -j ACCEPT\n" + screenTransfer)
+        XCTAssertEqual(violations(fragment, "NO-MN-IN").first?.witness?.destinationPort, 80)
+        // iptables-save's spelling of --syn reads; its negation never sees a new flow.
+        let syn = try check("-A FORWARD -i eth0 -p tcp -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -j DROP\n-A FORWARD -i eth0 -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT\n" + screenTransfer)
+        XCTAssertEqual(violations(syn, "NO-MN-IN").map(\.location.line), [6])
+    }
+
+    func testOptionsWithTwoValuesAndUnknownTargetsAreRead() throws {
+        let result = try check("-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\n-A FORWARD -i eth0 -m set --match-set partners src -j ACCEPT\n-A FORWARD -i eth0 -p tcp -j SYNPROXY --sack-perm --timestamp\n" + screenTransfer)
+        XCTAssertEqual(violations(result, "NO-MN-IN").map(\.location.line), [6], "the unreadable set match may accept everything from eth0")
+        XCTAssertTrue(result.warnings.contains { $0.location.line == 7 && $0.message.contains("SYNPROXY") })
+        XCTAssertEqual(try check("-A FORWARD -p ospf -j ACCEPT\n" + screenTransfer).warnings.filter { $0.kind == .unreadRule }.count, 0)
+    }
+
+    func testServicesAreReadStrictly() {
+        XCTAssertEqual(Service("tcp/80-90")?.ports, ValueRange(80, 91))
+        for bad in ["tcp/-", "tcp/--", "tcp/80-", "tcp/-80", "tcp/90-80", "tcp/65536", "icmp/1", "tcp"] {
+            XCTAssertNil(Service(bad), bad)
+        }
+    }
+
+    func testAForbiddenFlowNoFirewallCrossesIsReportedAsNotChecked() throws {
+        let result = try check(screenTransfer)
+        XCTAssertEqual(result.warnings.filter { $0.kind == .notChecked }.map { $0.policyRule?.id }, ["NO-MN-PARTNER"])
     }
 }

@@ -64,7 +64,7 @@ final class IptablesSaveParserTests: XCTestCase {
             ("-A FORWARD -j ACCEPT\n", 1, "expected a *table line first"),
             ("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -s 10.0.0.300 -j ACCEPT\nCOMMIT\n", 3, "not an IPv4 address"),
             ("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp --dport http -j ACCEPT\nCOMMIT\n", 3, "not a port"),
-            ("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j NOWHERE\nCOMMIT\n", 3, "chain NOWHERE, which is not declared"),
+            ("*filter\n:FORWARD DROP [0:0]\n-A FORWARD -g NOWHERE\nCOMMIT\n", 3, "goto to chain NOWHERE, which is not declared"),
             ("*filter\n:FORWARD DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n", 3, "chain INPUT, which is not declared"),
             ("*filter\n:FORWARD MAYBE [0:0]\nCOMMIT\n", 2, "unknown chain policy"),
             ("*filter\n:FORWARD DROP [0:0]\nhello\nCOMMIT\n", 3, "not an iptables-save line"),

@@ -27,6 +27,15 @@ public struct SegmentationCheck {
             switch rule.requirement {
             case .forbid(let from, let to, let exceptions):
                 for analysis in analyses { findings += forbidden(rule, from: from, to: to, exceptions: exceptions, analysis) }
+                // Say so when no firewall stands between the two sides at all.
+                let sources = book.addresses(from), destinations = book.addresses(to)
+                let crossing = analyses.contains { analysis in
+                    analysis.partitions.contains { $0.routed(from: sources, to: destinations) != DecisionDiagram.empty }
+                }
+                if !crossing && !sources.isEmpty && !destinations.isEmpty {
+                    findings.append(Finding(kind: .notChecked, level: .warning, policyRule: Finding.PolicyReference(rule), location: rule.location,
+                                            message: "\(rule.id) not checked: no firewall of the site has interfaces towards both \(from.map(\.description).joined(separator: ", ")) and \(to.map(\.description).joined(separator: ", "))"))
+                }
             case .require(let from, let to, let services):
                 findings += required(rule, from: from, to: to, services: services)
             case .endpoint(let area, let roles, let attributes):
@@ -74,7 +83,7 @@ public struct SegmentationCheck {
         var findings: [Finding] = []
         while violating != DecisionDiagram.empty {
             guard let witness = analysis.witness(violating), let bits = analysis.space.values(witness) else { break }
-            let decisions = analysis.permissive.decisions(for: witness, bits, in: diagram)
+            let decisions = analysis.permissive.decisions(for: witness, bits, in: diagram, preferring: .accept)
             if findings.count == findingsPerRule { break }
             findings.append(violation(rule, analysis, witness: witness, origins: decisions.map(\.origin)))
             // The rest of what the same rules let through is the same finding.
@@ -157,7 +166,7 @@ public struct SegmentationCheck {
                 }
                 guard !passes, let (partition, wanted) = blocking else { continue }
                 guard let witness = partition.witness(wanted), let values = partition.space.values(witness) else { continue }
-                let decisions = partition.restrictive.decisions(for: witness, values, in: partition.space.diagram)
+                let decisions = partition.restrictive.decisions(for: witness, values, in: partition.space.diagram, preferring: .drop)
                 // What blocks it: the base chain decision that drops it.
                 let blocker = decisions.first { $0.verdict == .drop }?.origin ?? .unfiltered(file: analysis.ruleset.file)
                 if let index = blocked.firstIndex(where: { $0.firewall == analysis.reference.name && $0.origin == blocker }) {

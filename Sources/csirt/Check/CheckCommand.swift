@@ -55,6 +55,13 @@ struct SegmentationCheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Refuse an unwritable --out before the run is stored and audited, not after.
+        if let out {
+            let directory = (out as NSString).deletingLastPathComponent
+            guard access(directory.isEmpty ? "." : directory, W_OK) == 0 else {
+                throw CSIRTError(.input, "\(out): cannot write there (no such directory, or no permission)")
+            }
+        }
         var run: SegmentationRun
         if noRecord {
             let home = homeOptions.resolvedHome
