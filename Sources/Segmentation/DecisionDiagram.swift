@@ -117,9 +117,7 @@ public final class DecisionDiagram {
     }
 
     public var nodeCount: Int { count }
-    public var edgeTotal: Int { edgeCount }
 
-    public func level(of n: Node) -> Int32 { levels[Int(n)] }
 
     // MARK: Making nodes
 
@@ -237,7 +235,6 @@ public final class DecisionDiagram {
     public func union(_ a: Node, _ b: Node) -> Node { apply(.or, a, b) }
     /// `a` without `b`.
     public func subtracting(_ a: Node, _ b: Node) -> Node { apply(.difference, a, b) }
-    public func complement(_ a: Node) -> Node { apply(.difference, Self.all, a) }
 
     public func union<S: Sequence>(_ nodes: S) -> Node where S.Element == Node {
         nodes.reduce(Self.empty) { union($0, $1) }

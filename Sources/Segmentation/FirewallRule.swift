@@ -142,20 +142,6 @@ public struct Match: Sendable, Equatable {
     }
 }
 
-extension Match {
-    /// Whether the rule's readable conditions cover one packet (the first packet of a new flow).
-    public func covers(_ packet: Packet) -> Bool {
-        func field(_ condition: FieldMatch?, _ value: UInt64) -> Bool {
-            guard let condition else { return true }
-            return condition.ranges.contains { $0.lower <= value && value < $0.upper } != condition.negated
-        }
-        return matchesNewFlows
-            && (inInterface?.matches(packet.inInterface) ?? true) && (outInterface?.matches(packet.outInterface) ?? true)
-            && field(source, packet.source) && field(destination, packet.destination) && field(proto, packet.proto)
-            && field(destinationPort, packet.destinationPort) && field(sourcePort, packet.sourcePort)
-    }
-}
-
 public struct InterfaceMatch: Sendable, Equatable {
     public var name: String
     public var negated: Bool

@@ -778,30 +778,8 @@ private struct NftablesReader {
 
     func address(_ node: Node) throws(RulesetError) -> UInt64 {
         guard let text = node.string else { throw fail(node, "expected an IPv4 address in quotes, found \(NftText.expression(node.json))") }
-        guard let value = Self.parseAddress(text) else { throw fail(node, "\"\(text)\" is not an IPv4 address") }
+        guard let value = IPv4.address(Substring(text)) else { throw fail(node, "\"\(text)\" is not an IPv4 address") }
         return value
-    }
-
-    /// `a.b.c.d`, as `IPv4.address` reads it, but over bytes: rulesets hold hundreds of thousands of addresses.
-    static func parseAddress(_ text: String) -> UInt64? {
-        var value: UInt64 = 0, octet: UInt64 = 0, digits = 0, dots = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: ".") {
-                guard digits > 0, dots < 3 else { return nil }
-                value = value << 8 | octet
-                octet = 0
-                digits = 0
-                dots += 1
-            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                octet = octet * 10 + UInt64(byte - UInt8(ascii: "0"))
-                digits += 1
-                guard digits <= 3, octet <= 255 else { return nil }
-            } else {
-                return nil
-            }
-        }
-        guard digits > 0, dots == 3 else { return nil }
-        return value << 8 | octet
     }
 
     func port(_ node: Node) throws(RulesetError) -> UInt64 {
