@@ -135,6 +135,18 @@ public struct AppDatabase: Sendable {
             }
             try db.create(index: "segmentationFinding_rule", on: "segmentationFinding", columns: ["ruleID"])
         }
+        migrator.registerMigration("v4-tokens") { db in
+            // API bearer tokens: only the SHA-256 of each token is kept.
+            try db.create(table: "apiToken") { t in
+                t.primaryKey("name", .text)
+                t.column("role", .text).notNull()
+                t.column("tokenHash", .text).notNull().unique()
+                t.column("createdAt", .datetime).notNull()
+                t.column("createdBy", .text).notNull()
+                t.column("revokedAt", .datetime)
+                t.column("revokedBy", .text)
+            }
+        }
         return migrator
     }
 

@@ -1,0 +1,86 @@
+import AuditLog
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+import GRDB
+
+/// A token as listed: never its secret.
+public struct APITokenInfo: Sendable, Equatable {
+    public var name: String
+    public var role: APIRole
+    public var createdAt: Date
+    public var createdBy: String
+    public var revokedAt: Date?
+}
+
+extension Application {
+    /// Tokens look like `csirt_` and 64 hex digits: 256 random bits, and a prefix that secret
+    /// scanners and people recognise.
+    static let tokenPrefix = "csirt_"
+
+    static func validateTokenName(_ name: String) throws(CSIRTError) {
+        let allowed = name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x2e || $0 == 0x5f }
+        guard !name.isEmpty, name.count <= 64, allowed else {
+            throw CSIRTError(.input, "token name \"\(name)\" must be 1–64 lowercase letters, digits, '-', '.' or '_'")
+        }
+    }
+
+    /// Creates a token and returns its secret, which is shown this once and stored only as a hash.
+    public func createToken(name: String, role: APIRole, actor: String) throws(CSIRTError) -> String {
+        try Self.validateTokenName(name)
+        let secret = Self.tokenPrefix + Hex.encode(try mapErrors { try RandomBytes.generate(32) })
+        let hash = Hex.encode(SHA256.hash(secret))
+        let now = clock()
+        _ = try perform { db in
+            if try APITokenRecord.fetchOne(db, key: name) != nil {
+                throw CSIRTError(.input, "a token named \(name) exists (names are never reused, even once revoked)")
+            }
+            try APITokenRecord(name: name, role: role.rawValue, tokenHash: hash, createdAt: now, createdBy: actor).insert(db)
+            return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "token.create", target: "token/\(name)",
+                                                              details: ["role": .string(role.rawValue)]))
+        }
+        return secret
+    }
+
+    public func revokeToken(name: String, actor: String) throws(CSIRTError) {
+        let now = clock()
+        _ = try perform { db in
+            guard var record = try APITokenRecord.fetchOne(db, key: name) else { throw CSIRTError(.input, "no token named \(name)") }
+            guard record.revokedAt == nil else { throw CSIRTError(.input, "token \(name) is already revoked") }
+            record.revokedAt = now
+            record.revokedBy = actor
+            try record.update(db)
+            return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "token.revoke", target: "token/\(name)",
+                                                              details: ["role": .string(record.role)]))
+        }
+    }
+
+    public func tokens() throws(CSIRTError) -> [APITokenInfo] {
+        try mapErrors {
+            try database.read { db in
+                try APITokenRecord.order(Column("name")).fetchAll(db).map {
+                    APITokenInfo(name: $0.name, role: APIRole(rawValue: $0.role) ?? .auditor, createdAt: $0.createdAt, createdBy: $0.createdBy,
+                                 revokedAt: $0.revokedAt)
+                }
+            }
+        }
+    }
+
+    /// The live token a bearer secret belongs to, or nil. The secret is hashed and the stored hash
+    /// compared in constant time, so neither the lookup nor the comparison tells how close a guess was.
+    public func authenticate(bearer secret: String) throws(CSIRTError) -> APITokenInfo? {
+        guard secret.hasPrefix(Self.tokenPrefix), secret.utf8.count == Self.tokenPrefix.utf8.count + 64 else { return nil }
+        let hash = Hex.encode(SHA256.hash(secret))
+        let record = try mapErrors { try database.read { db in try APITokenRecord.filter(Column("tokenHash") == hash).fetchOne(db) } }
+        guard let record, Self.constantTimeEqual(Array(record.tokenHash.utf8), Array(hash.utf8)), record.revokedAt == nil,
+              let role = APIRole(rawValue: record.role) else { return nil }
+        return APITokenInfo(name: record.name, role: role, createdAt: record.createdAt, createdBy: record.createdBy, revokedAt: nil)
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}
