@@ -23,6 +23,7 @@ public struct SegmentationRun: Sendable {
     /// Reads the site description, its firewalls' configs and the policy (the model's default when
     /// `policyFile` is nil), and checks them. Any unreadable input is an error naming its place.
     public static func check(siteFile: String, policyFile: String?, policyDirectory: String, now: Date = Date()) throws(CSIRTError) -> SegmentationRun {
+        let started = Date()
         let siteBytes = try InputFile.read(siteFile, limit: 4 << 20, what: "a site description")
         guard let siteText = String(validating: siteBytes, as: UTF8.self) else { throw CSIRTError(.input, "\(siteFile): not UTF-8 text") }
         let site: Site
@@ -62,7 +63,6 @@ public struct SegmentationRun: Sendable {
         }
         let result: CheckResult
         let parsed = Date()
-        let started = now
         let check: SegmentationCheck
         do {
             check = try SegmentationCheck(site: site, policy: policy, firewalls: firewalls)
