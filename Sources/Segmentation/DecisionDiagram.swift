@@ -55,16 +55,17 @@ public final class DecisionDiagram {
     private var scratchCapacity = 1 << 12
 
     private func growScratch() {
-        let size = scratchCapacity * 2
-        let last = UnsafeMutablePointer<UInt32>.allocate(capacity: size)
-        last.update(from: scratchLast, count: scratchTop)
-        scratchLast.deallocate()
-        scratchLast = last
-        let child = UnsafeMutablePointer<Int32>.allocate(capacity: size)
-        child.update(from: scratchChild, count: scratchTop)
-        scratchChild.deallocate()
-        scratchChild = child
-        scratchCapacity = size
+        scratchCapacity *= 2
+        scratchLast = Self.moved(scratchLast, count: scratchTop, capacity: scratchCapacity)
+        scratchChild = Self.moved(scratchChild, count: scratchTop, capacity: scratchCapacity)
+    }
+
+    /// A larger buffer holding the first `count` elements of `buffer`, which is freed.
+    private static func moved<T>(_ buffer: UnsafeMutablePointer<T>, count: Int, capacity: Int) -> UnsafeMutablePointer<T> {
+        let grown = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        grown.moveInitialize(from: buffer, count: count)
+        buffer.deallocate()
+        return grown
     }
 
     private static func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
@@ -115,8 +116,6 @@ public final class DecisionDiagram {
         scratchLast.deallocate()
         scratchChild.deallocate()
     }
-
-    public var nodeCount: Int { count }
 
 
     // MARK: Making nodes
@@ -183,27 +182,16 @@ public final class DecisionDiagram {
     }
 
     private func growNodes() {
-        let size = capacity * 2
-        for buffer in [\DecisionDiagram.levels, \DecisionDiagram.edgeStarts, \DecisionDiagram.edgeCounts] {
-            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: size)
-            grown.update(from: self[keyPath: buffer], count: count)
-            self[keyPath: buffer].deallocate()
-            self[keyPath: buffer] = grown
-        }
-        capacity = size
+        capacity *= 2
+        levels = Self.moved(levels, count: count, capacity: capacity)
+        edgeStarts = Self.moved(edgeStarts, count: count, capacity: capacity)
+        edgeCounts = Self.moved(edgeCounts, count: count, capacity: capacity)
     }
 
     private func growEdges() {
-        let size = edgeCapacity * 2
-        let last = UnsafeMutablePointer<UInt32>.allocate(capacity: size)
-        last.update(from: edgeLast, count: edgeCount)
-        edgeLast.deallocate()
-        edgeLast = last
-        let child = UnsafeMutablePointer<Int32>.allocate(capacity: size)
-        child.update(from: edgeChild, count: edgeCount)
-        edgeChild.deallocate()
-        edgeChild = child
-        edgeCapacity = size
+        edgeCapacity *= 2
+        edgeLast = Self.moved(edgeLast, count: edgeCount, capacity: edgeCapacity)
+        edgeChild = Self.moved(edgeChild, count: edgeCount, capacity: edgeCapacity)
     }
 
     private func growTables() {

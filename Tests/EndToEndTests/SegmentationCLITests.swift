@@ -123,7 +123,11 @@ final class SegmentationCLITests: XCTestCase {
         let policy = directory.write("bad-policy.yaml", "policy: x\nmodel: alpha\ntitle: {ja: a, en: b}\nguideline: g\nrules:\n  - {id: A, title: {ja: a, en: b}, section: s, severity: high, forbid: {from: segment:nowhere, to: any}}\n")
         try refused(site, rules: rules, "bad-policy.yaml:6:", extra: ["--policy", policy])
         try refused(site, rules: rules, "no-such.yaml: no such file", extra: ["--policy", directory.file("no-such.yaml")])
+        try refused(site, rules: rules, "cannot write there", extra: ["--out", directory.file("no-such-dir/result.json")])
         let runs = try csirt(["check", "runs"])
         XCTAssertEqual(runs.stdout, "", "no run was recorded")
+        let unknown = try csirt(["check", "runs", "--id", "99"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("no segmentation run 99"), unknown.stderr)
     }
 }

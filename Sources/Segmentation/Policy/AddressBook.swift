@@ -52,8 +52,4 @@ public struct AddressBook: Sendable {
         default: return nil
         }
     }
-
-    public func area(of address: UInt64) -> Area? {
-        areas.first { $0.value.contains(address) }?.key
-    }
 }
