@@ -33,6 +33,14 @@ extension Application {
         }.1
     }
 
+    /// The API server's start and stop (`server.start`, `server.stop`): each entry comes with its
+    /// checkpoint, so the stop entry seals everything the server wrote before it.
+    public func recordServerEvent(_ action: String, actor: String, details: [String: JSONValue]) throws(CSIRTError) -> AppendReceipt {
+        try perform { _ in
+            Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: action, target: "server", details: details))
+        }.1
+    }
+
     /// Makes a new key (or `signingKeyPath`) the signing key. The rotation entry is sealed by the
     /// old key and the new key; the old private key is then deleted, its public key kept.
     public func rotateKey(actor: String, signingKeyPath: String?) throws(CSIRTError) -> RotationOutcome {

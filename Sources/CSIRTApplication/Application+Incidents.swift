@@ -50,12 +50,13 @@ public struct IncidentChanges: Sendable {
     public var tags: [String]?
     /// `.some(nil)` removes personal data.
     public var personalData: PersonalData??
+    public var assignee: String?
 
     public init() {}
 
     public var isEmpty: Bool {
         title == nil && description == nil && category == nil && severity == nil && segment == nil && assets == nil
-            && detectedAt == nil && tags == nil && personalData == nil
+            && detectedAt == nil && tags == nil && personalData == nil && assignee == nil
     }
 }
 
@@ -94,12 +95,12 @@ extension Application {
     }
 
     static func incidentID(_ text: String) throws(CSIRTError) -> IncidentID {
-        guard let id = IncidentID(text) else { throw CSIRTError(.input, "\"\(text)\" is not an incident id (INC-YYYY-NNNN)") }
+        guard let id = IncidentID(text) else { throw CSIRTError(.notFound, "\"\(text)\" is not an incident id (INC-YYYY-NNNN)") }
         return id
     }
 
     static func unknownIncident(_ id: IncidentID) -> CSIRTError {
-        CSIRTError(.input, "\(id): no such incident")
+        CSIRTError(.notFound, "\(id): no such incident")
     }
 
     public func playbookCatalog() throws(CSIRTError) -> PlaybookCatalog {
@@ -174,26 +175,13 @@ extension Application {
                         _ change: (inout Incident, inout Playbook?, inout [IncidentTask], Date) throws -> (events: [TimelineEvent], details: [String: JSONValue]))
         throws(CSIRTError) -> IncidentDetail {
         let key = try Self.incidentID(id)
-        // The version this command saw when it started: a change committed by someone else in the
-        // meantime makes this one fail instead of silently building on a state nobody looked at.
-        let observed: Int
-        if let expectedVersion {
-            observed = expectedVersion
-        } else {
-            observed = try mapErrors {
-                try database.read { db in
-                    guard let version = try Int.fetchOne(db, sql: "SELECT version FROM incident WHERE id = ?", arguments: [key.description]) else {
-                        throw Self.unknownIncident(key)
-                    }
-                    return version
-                }
-            }
-        }
         let rules = try reportingRules()
         let (result, _) = try perform { db in
             guard let record = try IncidentRecord.fetchOne(db, key: key.description) else { throw Self.unknownIncident(key) }
-            guard record.version == observed else {
-                throw CSIRTError(.input, "\(key): changed by someone else meanwhile (now version \(record.version), this change was based on version \(observed)); look at it again and retry")
+            // Optimistic locking: a change based on a version someone else has since changed fails
+            // instead of silently building on a state its author never saw.
+            if let expectedVersion, record.version != expectedVersion {
+                throw CSIRTError(.stale, "\(key): changed by someone else meanwhile (now version \(record.version), this change was based on version \(expectedVersion)); look at it again and retry")
             }
             var incident = try IncidentMapping.incident(record)
             var playbook = try IncidentMapping.playbook(record)
@@ -257,13 +245,13 @@ extension Application {
                 transition = .advance(to: status)
             case .none:
                 guard let next = from.next, next != .closed else {
-                    throw CSIRTError(.input, "\(incident.id) is \(from.rawValue): nothing to advance to (\(Transition.allowed(from: from)))")
+                    throw CSIRTError(.conflict, "\(incident.id) is \(from.rawValue): nothing to advance to (\(Transition.allowed(from: from)))")
                 }
                 transition = .advance(to: next)
             }
             let when = try Self.transitionTime(time, incident: incident, now: now)
             guard let next = incident.applying(transition, at: when) else {
-                throw CSIRTError(.input, "\(incident.id): cannot \(transition.verb) from \(from.rawValue) (\(Transition.allowed(from: from)))")
+                throw CSIRTError(.conflict, "\(incident.id): cannot \(transition.verb) from \(from.rawValue) (\(Transition.allowed(from: from)))")
             }
             incident = next
             let text = "\(from.rawValue) → \(next.status.rawValue)" + (reason.map { ": \($0)" } ?? "")
@@ -292,7 +280,7 @@ extension Application {
         return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.close") { incident, _, tasks, now in
             let when = try Self.transitionTime(time, incident: incident, now: now)
             guard let next = incident.applying(.close, at: when) else {
-                throw CSIRTError(.input, "\(incident.id): cannot close from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
+                throw CSIRTError(.conflict, "\(incident.id): cannot close from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
             }
             // Legal reports outlive the incident (a final report may be due weeks later): they do
             // not block closing, and `overdue` keeps tracking them.
@@ -317,7 +305,7 @@ extension Application {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CSIRTError(.input, "reopening needs --reason") }
         return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.reopen") { incident, _, _, now in
             guard let next = incident.applying(.reopen, at: now) else {
-                throw CSIRTError(.input, "\(incident.id): cannot reopen from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
+                throw CSIRTError(.conflict, "\(incident.id): cannot reopen from \(incident.status.rawValue) (\(Transition.allowed(from: incident.status)))")
             }
             incident = next
             return ([TimelineEvent(time: now, author: actor, kind: .status, text: "closed → triage (reopened): \(reason)")],
@@ -330,13 +318,13 @@ extension Application {
                            expectedVersion: Int? = nil) throws(CSIRTError) -> IncidentDetail {
         try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.step") { incident, _, tasks, now in
             guard let index = tasks.firstIndex(where: { $0.id == stepID }) else {
-                throw CSIRTError(.input, "\(incident.id): no step \"\(stepID)\" (steps: \(tasks.map(\.id).joined(separator: ", ")))")
+                throw CSIRTError(.notFound, "\(incident.id): no step \"\(stepID)\" (steps: \(tasks.map(\.id).joined(separator: ", ")))")
             }
             guard tasks[index].state == .open else {
-                throw CSIRTError(.input, "\(incident.id): step \(stepID) is already \(tasks[index].state.rawValue)")
+                throw CSIRTError(.conflict, "\(incident.id): step \(stepID) is already \(tasks[index].state.rawValue)")
             }
             guard incident.status.isOpen || tasks[index].kind == .legal else {
-                throw CSIRTError(.input, "\(incident.id) is \(incident.status.rawValue); reopen it to work on its steps")
+                throw CSIRTError(.conflict, "\(incident.id) is \(incident.status.rawValue); reopen it to work on its steps")
             }
             var details: [String: JSONValue] = ["step": .string(stepID)]
             let text: String
@@ -383,6 +371,14 @@ extension Application {
             if let segment = changes.segment, segment != incident.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
             if let assets = changes.assets { incident.assets = assets; changed["assets"] = .array(assets.map { .string($0) }); text.append("assets") }
             if let tags = changes.tags { incident.tags = tags; changed["tags"] = .array(tags.map { .string($0) }); text.append("tags") }
+            if let assignee = changes.assignee, assignee != incident.assignee {
+                let name = assignee.trimmingCharacters(in: .whitespaces)
+                guard !name.isEmpty else { throw CSIRTError(.input, "the assignee is empty") }
+                changed["assignee"] = .string(name)
+                changed["previous_assignee"] = incident.assignee.map { .string($0) } ?? .null
+                incident.assignee = name
+                text.append("assigned to \(name)")
+            }
             if case .some(let data) = changes.personalData, data != incident.personalData {
                 changed["personal_data_before"] = incident.personalData.map(Self.json) ?? .null
                 changed["personal_data"] = data.map(Self.json) ?? .null

@@ -13,6 +13,24 @@ extension Application {
         return run
     }
 
+    /// Runs a check on uploaded files (the HTTP API): the site description is `uploaded[siteFile]`,
+    /// its firewall references name other uploaded files, and the policy is one of the catalog's
+    /// (by id), so that a request can never make the server read its own disk.
+    public func checkSegmentation(siteFile: String, uploaded: [String: [UInt8]], policyID: String?, actor: String) throws(CSIRTError) -> SegmentationRun {
+        let directory = PolicyCatalog.defaultDirectory(home: home)
+        var policyFile: String? = nil
+        if let policyID {
+            guard policyID.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]*$", options: .regularExpression) != nil,
+                  FileManager.default.fileExists(atPath: directory + "/" + policyID + ".yaml") else {
+                throw CSIRTError(.notFound, "no policy \"\(policyID)\" in \(directory)")
+            }
+            policyFile = directory + "/" + policyID + ".yaml"
+        }
+        var run = try SegmentationRun.check(siteFile: siteFile, policyFile: policyFile, policyDirectory: directory, now: clock(), uploaded: uploaded)
+        try record(&run, actor: actor)
+        return run
+    }
+
     /// Stores a run and its findings; the audit entry names the inputs by SHA-256 and the verdict.
     public func record(_ run: inout SegmentationRun, actor: String) throws(CSIRTError) {
         let document = SegmentationDocument(run, includeRun: false)
@@ -56,9 +74,18 @@ extension Application {
         }
     }
 
+    /// The newest run of each site (for `/metrics`).
+    public func latestSegmentationRunPerSite() throws(CSIRTError) -> [SegmentationRunRecord] {
+        try mapErrors {
+            try database.read { db in
+                try SegmentationRunRecord.fetchAll(db, sql: "SELECT * FROM segmentationRun WHERE id IN (SELECT MAX(id) FROM segmentationRun GROUP BY site) ORDER BY site")
+            }
+        }
+    }
+
     public func segmentationRun(id: Int64) throws(CSIRTError) -> SegmentationRunRecord {
         let record = try mapErrors { try database.read { db in try SegmentationRunRecord.fetchOne(db, key: id) } }
-        guard let record else { throw CSIRTError(.input, "no segmentation run \(id)") }
+        guard let record else { throw CSIRTError(.notFound, "no segmentation run \(id)") }
         return record
     }
 }

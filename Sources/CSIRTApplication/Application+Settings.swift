@@ -1,8 +1,14 @@
 import AuditLog
 import CSIRTStore
 import Foundation
+import GRDB
 
 extension Application {
+    /// A read that proves the store answers (`/healthz`).
+    public func ping() throws(CSIRTError) {
+        _ = try mapErrors { try database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
+    }
+
     /// Every setting with its current value (nil: the default).
     public func settings() throws(CSIRTError) -> [(key: SettingKey, value: String?, defaultValue: String)] {
         try mapErrors {

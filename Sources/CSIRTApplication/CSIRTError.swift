@@ -5,8 +5,14 @@ import CSIRTCrypto
 /// Exit codes everywhere in csirt: 0 ok, 1 the thing checked failed, 2 usage or input error.
 public struct CSIRTError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// Bad input, unknown ids, illegal requests, environment problems: exit 2.
+        /// Bad input, illegal requests, environment problems: exit 2 (HTTP 422).
         case input
+        /// An id that names nothing: exit 2 (HTTP 404).
+        case notFound
+        /// A request the current state does not allow (an illegal transition): exit 2 (HTTP 409).
+        case conflict
+        /// The change was based on a version that is no longer current: exit 2 (HTTP 412).
+        case stale
         /// What was checked failed (an audit log that does not verify): exit 1.
         case failed
     }

@@ -16,6 +16,8 @@ public struct IncidentFilter: Sendable {
     public var to: Date? = nil
     public var openOnly = false
     public var limit: Int? = nil
+    /// Only incidents after this one in id order (cursor pagination).
+    public var after: IncidentID? = nil
 
     public init() {}
 }
@@ -44,9 +46,25 @@ extension Application {
                 if let assignee = filter.assignee { request = request.filter(Column("assignee") == assignee) }
                 if let from = filter.from { request = request.filter(Column("detectedAt") >= from) }
                 if let to = filter.to { request = request.filter(Column("detectedAt") < to) }
+                if let after = filter.after {
+                    request = request.filter(Column("year") > after.year || (Column("year") == after.year && Column("number") > after.number))
+                }
                 request = request.order(Column("year"), Column("number"))
                 if let limit = filter.limit { request = request.limit(limit) }
                 return try request.fetchAll(db).map(IncidentMapping.incident)
+            }
+        }
+    }
+
+    /// Open incidents by severity (for `/metrics`).
+    public func openIncidentCounts() throws(CSIRTError) -> [Severity: Int] {
+        try mapErrors {
+            try database.read { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT severity, COUNT(*) FROM incident WHERE status NOT IN ('closed', 'rejected') GROUP BY severity")
+                var counts: [Severity: Int] = [:]
+                for severity in Severity.allCases { counts[severity] = 0 }
+                for row in rows { if let severity = Severity(rawValue: row[0]) { counts[severity] = row[1] } }
+                return counts
             }
         }
     }

@@ -81,9 +81,18 @@ public struct PlaybookCatalog: Sendable {
         }
     }
 
+    /// Validates a playbook given as text (an upload); `file` names it in the problems.
+    public static func validate(text: String, file: String) -> Result<Playbook, YAMLProblems> {
+        do {
+            return .success(try PlaybookDecoder.decode(text, file: file))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     public func playbook(id: String) throws(CSIRTError) -> Playbook {
         guard let playbook = playbooks.first(where: { $0.id == id }) else {
-            throw CSIRTError(.input, "no playbook \"\(id)\" in \(directory) (known: \(playbooks.map(\.id).joined(separator: ", ")))")
+            throw CSIRTError(.notFound, "no playbook \"\(id)\" in \(directory) (known: \(playbooks.map(\.id).joined(separator: ", ")))")
         }
         return playbook
     }

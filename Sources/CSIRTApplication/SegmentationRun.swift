@@ -22,9 +22,19 @@ public struct SegmentationRun: Sendable {
 
     /// Reads the site description, its firewalls' configs and the policy (the model's default when
     /// `policyFile` is nil), and checks them. Any unreadable input is an error naming its place.
-    public static func check(siteFile: String, policyFile: String?, policyDirectory: String, now: Date = Date()) throws(CSIRTError) -> SegmentationRun {
+    ///
+    /// With `uploaded`, the site description and the configs it names come from those files (an
+    /// HTTP upload) and never from the disk: a reference must name one of them exactly.
+    public static func check(siteFile: String, policyFile: String?, policyDirectory: String, now: Date = Date(),
+                             uploaded: [String: [UInt8]]? = nil) throws(CSIRTError) -> SegmentationRun {
         let started = Date()
-        let siteBytes = try InputFile.read(siteFile, limit: 4 << 20, what: "a site description")
+        let siteBytes: [UInt8]
+        if let uploaded {
+            guard let bytes = uploaded[siteFile] else { throw CSIRTError(.input, "\(siteFile): not among the uploaded files") }
+            siteBytes = bytes
+        } else {
+            siteBytes = try InputFile.read(siteFile, limit: 4 << 20, what: "a site description")
+        }
         guard let siteText = String(validating: siteBytes, as: UTF8.self) else { throw CSIRTError(.input, "\(siteFile): not UTF-8 text") }
         let site: Site
         do {
@@ -43,11 +53,20 @@ public struct SegmentationRun: Sendable {
         let directory = (siteFile as NSString).deletingLastPathComponent
         var firewalls: [(FirewallReference, Ruleset)] = []
         for reference in site.firewalls {
-            let path = reference.file.hasPrefix("/") || directory.isEmpty ? reference.file : directory + "/" + reference.file
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw CSIRTError(.input, "\(reference.location): firewall \(reference.name): \(path): no such file")
+            let path: String, bytes: [UInt8]
+            if let uploaded {
+                path = reference.file
+                guard let upload = uploaded[path] else {
+                    throw CSIRTError(.input, "\(reference.location): firewall \(reference.name): \(path) is not among the uploaded files (\(uploaded.keys.sorted().joined(separator: ", ")))")
+                }
+                bytes = upload
+            } else {
+                path = reference.file.hasPrefix("/") || directory.isEmpty ? reference.file : directory + "/" + reference.file
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CSIRTError(.input, "\(reference.location): firewall \(reference.name): \(path): no such file")
+                }
+                bytes = try InputFile.read(path, limit: 1 << 30, what: "a firewall configuration")
             }
-            let bytes = try InputFile.read(path, limit: 1 << 30, what: "a firewall configuration")
             guard let text = String(validating: bytes, as: UTF8.self) else { throw CSIRTError(.input, "\(path): not UTF-8 text") }
             inputs.append(Input(kind: "ruleset", file: path, sha256: Hex.encode(SHA256.hash(bytes))))
             do {

@@ -86,13 +86,21 @@ public enum SegmentationSARIF {
     }
 
     /// error for critical and high policy rules, warning for medium, note for low; hygiene findings are warnings.
-    static func level(_ finding: Finding) -> String {
-        guard finding.level == .violation, let rule = finding.policyRule else { return "warning" }
-        switch rule.severity {
+    static func level(_ finding: SegmentationDocument.FindingInfo) -> String {
+        guard finding.level == Finding.Level.violation.rawValue, let rule = finding.rule else { return "warning" }
+        switch RuleSeverity(rawValue: rule.severity) {
         case .critical, .high: return "error"
         case .medium: return "warning"
         case .low: return "note"
+        // Only a stored document from some other version could carry a severity this one does not know.
+        case nil: return "warning"
         }
+    }
+
+    /// The witness as `Packet.description` writes it: a document has no port exactly when the packet's protocol has none.
+    static func text(_ witness: SegmentationDocument.Witness) -> String {
+        let service = witness.destinationPort.map { "\(witness.protocol)/\($0)" } ?? witness.protocol
+        return "\(witness.source) → \(witness.destination) \(service) (in \(witness.inInterface), out \(witness.outInterface))"
     }
 
     static func uri(_ path: String) -> String {
@@ -101,28 +109,33 @@ public enum SegmentationSARIF {
         return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
     }
 
-    static func location(_ location: SourceLocation, snippet: String?, id: Int? = nil, message: String? = nil) -> Location {
+    static func location(_ location: SegmentationDocument.Location, snippet: String?, id: Int? = nil, message: String? = nil) -> Location {
         Location(id: id, physicalLocation: PhysicalLocation(artifactLocation: ArtifactLocation(uri: uri(location.file)),
                                                             region: Region(startLine: max(1, location.line), snippet: snippet.map(Message.init))),
                  message: message.map(Message.init))
     }
 
     public static func encode(_ run: SegmentationRun) -> Data {
+        encode(SegmentationDocument(run, includeRun: false))
+    }
+
+    /// From the document alone, so a stored run (which keeps only its document) gives the same SARIF as the live check.
+    public static func encode(_ document: SegmentationDocument) -> Data {
         var descriptors: [ReportingDescriptor] = []
         var index: [String: Int] = [:]
-        func descriptor(for finding: Finding) -> (String, Int) {
-            let id = finding.policyRule?.id ?? "csirt/\(finding.kind.rawValue)"
+        func descriptor(for finding: SegmentationDocument.FindingInfo) -> (String, Int) {
+            let id = finding.rule?.id ?? "csirt/\(finding.kind)"
             if let known = index[id] { return (id, known) }
             let descriptor: ReportingDescriptor
-            if let rule = finding.policyRule {
+            if let rule = finding.rule {
                 descriptor = ReportingDescriptor(id: id, name: rule.id, shortDescription: Message(text: rule.title.en),
                                                  fullDescription: Message(text: "\(rule.title.ja) / \(rule.title.en) (\(rule.section))"),
                                                  defaultConfiguration: Configuration(level: level(finding)),
-                                                 properties: ["policy": run.policy.id, "section": rule.section, "severity": rule.severity.rawValue,
+                                                 properties: ["policy": document.policy.id, "section": rule.section, "severity": rule.severity,
                                                               "title-ja": rule.title.ja])
             } else {
-                descriptor = ReportingDescriptor(id: id, name: finding.kind.rawValue, shortDescription: Message(text: hygieneDescriptions[finding.kind] ?? finding.kind.rawValue),
-                                                 fullDescription: Message(text: hygieneDescriptions[finding.kind] ?? finding.kind.rawValue),
+                descriptor = ReportingDescriptor(id: id, name: finding.kind, shortDescription: Message(text: hygieneDescriptions[finding.kind] ?? finding.kind),
+                                                 fullDescription: Message(text: hygieneDescriptions[finding.kind] ?? finding.kind),
                                                  defaultConfiguration: Configuration(level: "warning"), properties: [:])
             }
             index[id] = descriptors.count
@@ -130,32 +143,32 @@ public enum SegmentationSARIF {
             return (id, descriptors.count - 1)
         }
         var results: [Result] = []
-        for finding in run.result.findings {
+        for finding in document.findings {
             let (id, ruleIndex) = descriptor(for: finding)
             let related = finding.related.enumerated().map { location($1.location, snippet: $1.text, id: $0 + 1, message: $1.text) }
-            let witness = finding.witness.map { ". Witness: \($0)." } ?? ""
+            let witness = finding.witness.map { ". Witness: \(text($0))." } ?? ""
             let fingerprint = [id, finding.firewall ?? "", finding.location.file, finding.ruleText ?? "", finding.message].joined(separator: "\u{1f}")
             results.append(Result(ruleId: id, ruleIndex: ruleIndex, level: level(finding), message: Message(text: finding.message + witness),
                                   locations: [location(finding.location, snippet: finding.ruleText)],
                                   relatedLocations: related.isEmpty ? nil : related,
                                   partialFingerprints: ["csirtFinding/v1": stableHash(fingerprint)],
-                                  properties: Properties(firewall: finding.firewall, witness: finding.witness.map(SegmentationDocument.witness),
-                                                         kind: finding.kind.rawValue)))
+                                  properties: Properties(firewall: finding.firewall, witness: finding.witness, kind: finding.kind)))
         }
         let log = Log(runs: [Run(tool: Tool(driver: Driver(rules: descriptors)), results: results,
-                                 properties: ["site": run.site.name, "policy": run.policy.id, "model": run.site.model.rawValue])])
+                                 properties: ["site": document.site, "policy": document.policy.id, "model": document.model])])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(log)) ?? Data()
     }
 
-    static let hygieneDescriptions: [Finding.Kind: String] = [
-        .shadowedRule: "A firewall rule that can never match a new flow: earlier rules decide every packet it matches.",
-        .anyToAny: "A firewall rule that accepts every new flow, whatever its addresses, protocol and ports.",
-        .unknownInterface: "A firewall rule names an interface the site description does not map; traffic on it is not analysed.",
-        .unknownName: "The policy names a zone, role or host the site description does not have.",
-        .unreadRule: "A firewall rule csirt could only partly read; it is treated conservatively.",
-        .notChecked: "A policy rule no firewall of the site could be checked against.",
+    /// Keyed by the kind as the document writes it.
+    static let hygieneDescriptions: [String: String] = [
+        Finding.Kind.shadowedRule.rawValue: "A firewall rule that can never match a new flow: earlier rules decide every packet it matches.",
+        Finding.Kind.anyToAny.rawValue: "A firewall rule that accepts every new flow, whatever its addresses, protocol and ports.",
+        Finding.Kind.unknownInterface.rawValue: "A firewall rule names an interface the site description does not map; traffic on it is not analysed.",
+        Finding.Kind.unknownName.rawValue: "The policy names a zone, role or host the site description does not have.",
+        Finding.Kind.unreadRule.rawValue: "A firewall rule csirt could only partly read; it is treated conservatively.",
+        Finding.Kind.notChecked.rawValue: "A policy rule no firewall of the site could be checked against.",
     ]
 
     /// FNV-1a, 64 bits: stable across runs and machines (Swift's Hasher is seeded per process).

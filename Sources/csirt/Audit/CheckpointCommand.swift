@@ -36,10 +36,7 @@ struct CheckpointCommand: ParsableCommand {
             print("  origin  \(checkpoint.origin.hex)")
             print(Output.sanitize("  key     \(checkpoint.algorithm) \(checkpoint.keyID)"))
         case .json:
-            Output.json(["line": .string(latest.line), "size": .integer(checkpoint.size), "head": .string(checkpoint.head.hex),
-                         "origin": .string(checkpoint.origin.hex), "keyid": .string(checkpoint.keyID),
-                         "alg": .string(checkpoint.algorithm), "number": .integer(checkpoint.number),
-                         "unsealed_after": .bool(latest.unsealedAfter)])
+            Output.json(AuditRepresentation.json(latest))
         }
         if latest.unsealedAfter {
             Output.warning("entries follow this checkpoint that no checkpoint seals; run `csirt audit verify`")

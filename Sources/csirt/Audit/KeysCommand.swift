@@ -18,21 +18,7 @@ struct KeysCommand: ParsableCommand {
         let (keys, problem) = try app.signingKeys()
         switch format {
         case .json:
-            Output.json(.array(keys.map { key in
-                var object: [String: JSONValue] = [
-                    "keyid": .string(key.keyID), "alg": .string(key.algorithm), "status": .string(key.status.rawValue),
-                    "created_at": .string(key.createdAt), "retired_at": key.retiredAt.map { .string($0) } ?? .null,
-                    "public_key": .string(key.publicKeyPath),
-                ]
-                if let usage = key.usage {
-                    object["checkpoints"] = .integer(Int64(usage.checkpoints))
-                    object["first_size"] = .integer(usage.firstSize)
-                    object["last_size"] = .integer(usage.lastSize)
-                } else {
-                    object["checkpoints"] = 0
-                }
-                return .object(object)
-            }))
+            Output.json(.array(keys.map(AuditRepresentation.json)))
         case .text:
             for key in keys {
                 let range = key.usage.map { "signed seq \($0.firstSize)–\($0.lastSize) (\(Output.grouped($0.checkpoints)) checkpoints)" } ?? "signed nothing yet"

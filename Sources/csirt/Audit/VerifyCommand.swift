@@ -50,7 +50,7 @@ struct VerifyCommand: ParsableCommand {
                                                       signatures: signatures, progress: progress)
         progressLine?.finish()
         switch format {
-        case .json: Output.json(Self.json(report))
+        case .json: Output.json(AuditRepresentation.json(report))
         case .text: Self.printText(report)
         }
         if report.failure != nil { throw ExitCode(1) }
@@ -71,34 +71,5 @@ struct VerifyCommand: ParsableCommand {
             print("  key       \(key.keyID.prefix(16))… \(key.algorithm): \(Output.grouped(key.checkpoints)) checkpoints, seq \(key.firstSize)–\(key.lastSize)")
         }
         if report.anchorChecked { print("  anchor    the log extends the given checkpoint") }
-    }
-
-    static func json(_ report: VerificationReport) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "ok": .bool(report.isIntact),
-            "log": .string(report.path),
-            "bytes": .integer(Int64(report.bytes)),
-            "lines": .integer(Int64(report.lines)),
-            "entries": .integer(report.entries),
-            "checkpoints": .integer(Int64(report.checkpoints)),
-            "anchor_checked": .bool(report.anchorChecked),
-            "keys": .array(report.keys.map {
-                ["keyid": .string($0.keyID), "alg": .string($0.algorithm), "checkpoints": .integer(Int64($0.checkpoints)),
-                 "first_size": .integer($0.firstSize), "last_size": .integer($0.lastSize)]
-            }),
-        ]
-        if let origin = report.origin { object["origin"] = .string(origin.hex) }
-        if let last = report.lastCheckpoint {
-            object["head"] = ["size": .integer(last.size), "hash": .string(last.head.hex), "checkpoint": .integer(last.number), "keyid": .string(last.keyID)]
-        }
-        if let failure = report.failure {
-            object["failure"] = [
-                "line": .integer(Int64(failure.line)),
-                "seq": failure.seq.map { .integer($0) } ?? .null,
-                "reason": .string(failure.reason.rawValue),
-                "message": .string(failure.message),
-            ]
-        }
-        return .object(object)
     }
 }

@@ -20,11 +20,7 @@ struct ListPlaybooksCommand: ParsableCommand {
         let catalog = try PlaybookCatalog.load(directory: PlaybookCatalog.defaultDirectory(home: homeOptions.resolvedHome))
         switch format {
         case .json:
-            Output.json(.array(catalog.playbooks.map {
-                ["id": .string($0.id), "version": .integer(Int64($0.version)), "title_ja": .string($0.title.ja), "title_en": .string($0.title.en),
-                 "categories": .array($0.categories.map { .string($0.rawValue) }), "steps": .integer(Int64($0.steps.count)),
-                 "notifications": .integer(Int64($0.notifications.count))]
-            }))
+            Output.json(.array(catalog.playbooks.map(PlaybookRepresentation.summary)))
         case .text:
             for playbook in catalog.playbooks {
                 print("\(playbook.id) v\(playbook.version)  \(playbook.title.ja) / \(playbook.title.en)  [\(playbook.categories.map(\.rawValue).joined(separator: ", "))]  \(playbook.steps.count) steps, \(playbook.notifications.count) notifications")
@@ -46,19 +42,7 @@ struct ShowPlaybookCommand: ParsableCommand {
         let playbook = try catalog.playbook(id: id)
         switch format {
         case .json:
-            Output.json(["id": .string(playbook.id), "version": .integer(Int64(playbook.version)), "title_ja": .string(playbook.title.ja),
-                         "title_en": .string(playbook.title.en), "categories": .array(playbook.categories.map { .string($0.rawValue) }),
-                         "references": .array(playbook.references.map { .string($0) }),
-                         "steps": .array(playbook.steps.map { phase, step in
-                             ["phase": .string(phase.rawValue), "id": .string(step.id), "title_ja": .string(step.title.ja), "title_en": .string(step.title.en),
-                              "do_ja": .string(step.instructions.ja), "do_en": .string(step.instructions.en), "role": .string(step.role.rawValue),
-                              "required": .bool(step.required), "evidence": .bool(step.evidenceRequired),
-                              "due": step.due.map { .string($0.text) } ?? .null, "from": .string(step.from.rawValue)]
-                         }),
-                         "notifications": .array(playbook.notifications.map {
-                             ["id": .string($0.id), "to": .string($0.to.rawValue), "title_ja": .string($0.title.ja), "title_en": .string($0.title.en),
-                              "due": .string($0.due.text)]
-                         })])
+            Output.json(PlaybookRepresentation.json(playbook))
         case .text:
             print("\(playbook.id) v\(playbook.version): \(playbook.title.ja) / \(playbook.title.en)")
             print("  categories: \(playbook.categories.map(\.rawValue).joined(separator: ", "))")
