@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // OpenSSL 3 libcrypto, the only cryptography csirt uses.
@@ -41,9 +45,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP API: routes over the same application layer, auth, problem+json errors, metrics.
+        .target(
+            name: "CSIRTServer",
+            dependencies: [
+                "CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "YAMLFormats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("openapi.yaml")]
+        ),
         .executableTarget(
             name: "csirt",
-            dependencies: ["CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSIRTApplication", "CSIRTServer", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
         // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
         .executableTarget(
@@ -63,6 +81,14 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
+        .testTarget(
+            name: "CSIRTServerTests",
+            dependencies: [
+                "CSIRTServer", "CSIRTApplication", "AuditLog", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Runs the built `csirt` binary and the real openssl CLI.
         .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CSIRTCrypto", "TestSupport"]),
     ],

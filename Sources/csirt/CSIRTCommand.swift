@@ -3,7 +3,7 @@ import CSIRTApplication
 import Foundation
 
 @main
-struct CSIRTCommand: ParsableCommand {
+struct CSIRTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csirt",
         abstract: "Incident response, three-layer segmentation checks and a signed audit log for a municipal CSIRT.",
@@ -14,15 +14,19 @@ struct CSIRTCommand: ParsableCommand {
             Exit codes: 0 ok, 1 the thing checked failed, 2 usage or input error.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, IncidentCommand.self, PlaybookCommand.self, CheckCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self]
+        subcommands: [InitCommand.self, IncidentCommand.self, PlaybookCommand.self, CheckCommand.self, AuditCommand.self, TokenCommand.self, ServeCommand.self, ConfigCommand.self]
     )
 
     /// Runs the command and exits with csirt's codes: 0 ok, 1 check failed, 2 usage or input error.
     /// (ArgumentParser's own default for usage errors is 64; cron jobs here rely on 2.)
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             finish(with: error)
         }

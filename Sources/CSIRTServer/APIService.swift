@@ -1,0 +1,120 @@
+import AuditLog
+import CSIRTApplication
+import Foundation
+import Hummingbird
+import Logging
+
+/// The HTTP API over one application layer: the route table, the router, and running it.
+public final class APIService: Sendable {
+    public static let defaultMaxBodyBytes = 8 << 20
+
+    let app: CSIRTApplication.Application
+    let metrics: APIMetrics
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    public init(app: CSIRTApplication.Application, maxBodyBytes: Int = APIService.defaultMaxBodyBytes, logger: Logger) {
+        self.app = app
+        self.metrics = APIMetrics()
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    /// Every route the API has, grouped by resource.
+    var routes: [APIRoute] {
+        ServiceRoutes(service: self).routes + IncidentRoutes(service: self).routes + PlaybookRoutes(service: self).routes
+            + CheckRoutes(service: self).routes + AuditRoutes(service: self).routes
+    }
+
+    /// (method, path, access) of every route: what the OpenAPI test compares with openapi.yaml.
+    public var routeSignatures: [(method: String, path: String, access: String)] {
+        routes.map { ($0.method.rawValue, $0.path, $0.access.name) }
+    }
+
+    public func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        let table = routes.map { ($0.method.rawValue, $0.path.split(separator: "/", omittingEmptySubsequences: false)) }
+        // Hummingbird answers a known path with an unknown method as not found; the API says 405.
+        let methods: @Sendable (String) -> [String] = { path in
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+            return table.filter { _, template in
+                template.count == segments.count && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }.map(\.0)
+        }
+        router.add(middleware: APIMiddleware(metrics: metrics, logger: logger, allowedMethods: methods))
+        for route in routes {
+            let access = route.access
+            let handler = route.handler
+            router.on(RouterPath(route.routerPath), method: route.method) { [self] request, context in
+                let caller = try await authorize(request, access: access)
+                context.caller.token = caller
+                var call = APIRoute.Call(request: request, context: context, caller: caller)
+                return try await handler(&call)
+            }
+        }
+        return router
+    }
+
+    /// 401 without a valid token, 403 when the token's role may not.
+    func authorize(_ request: Request, access: APIRoute.Access) async throws -> APITokenInfo? {
+        if access == .open { return nil }
+        let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"csirt\""]
+        guard let header = request.headers[.authorization] else {
+            throw Problem(.unauthorized, "no Authorization header; send Authorization: Bearer TOKEN (csirt token create)", headers: challenge)
+        }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw Problem(.unauthorized, "the Authorization header is not a Bearer token", headers: challenge)
+        }
+        let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let app = self.app
+        guard let token = try await blocking({ () throws(CSIRTError) in try app.authenticate(bearer: secret) }) else {
+            throw Problem(.unauthorized, "the token is unknown or revoked", headers: challenge)
+        }
+        guard access.allows(token.role) else {
+            throw Problem(.forbidden, "token \(token.name) has role \(token.role.rawValue), which may not \(access.name.replacingOccurrences(of: "-", with: " "))")
+        }
+        return token
+    }
+
+    /// Runs blocking work (SQLite, the audit log, OpenSSL) off the cooperative thread pool, so
+    /// that a slow write does not stall every other request's task.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(CSIRTError) -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                do {
+                    continuation.resume(returning: try body())
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Runs the server until SIGTERM or SIGINT: requests in flight finish, then the audit log is
+    /// sealed with a `server.stop` entry and its checkpoint.
+    public func run(host: String, port: Int, actor: String, onRunning: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
+        let logger = self.logger
+        let application = Application(
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "csirt"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("listening on http://\(host):\(bound)", metadata: ["host": .string(host), "port": .stringConvertible(bound)])
+                onRunning(host, bound)
+            },
+            logger: logger
+        )
+        _ = try await blocking { [app] () throws(CSIRTError) in
+            try app.recordServerEvent("server.start", actor: actor, details: ["host": .string(host), "port": .integer(Int64(port))])
+        }
+        do {
+            try await application.runService()
+        } catch {
+            logger.error("server stopped: \(error)")
+        }
+        let receipt = try await blocking { [app] () throws(CSIRTError) in
+            try app.recordServerEvent("server.stop", actor: actor, details: ["host": .string(host), "port": .integer(Int64(port))])
+        }
+        logger.info("stopped; audit log sealed at seq \(receipt.position.lastSeq)")
+    }
+}

@@ -1,0 +1,101 @@
+import AuditLog
+import CSIRTApplication
+import Foundation
+import HTTPTypes
+import XCTest
+
+/// Playbooks, segmentation checks, the audit log, health and metrics through the router.
+final class ResourceAPITests: XCTestCase {
+    func testSegmentationCheckOnUploadedFiles() async throws {
+        let fixture = try ServerFixture()
+        let folder = Repository.root + "/Examples/segmentation/alpha"
+        let siteText = try String(contentsOfFile: folder + "/network-noncompliant.yaml", encoding: .utf8)
+        var files: [String: String] = ["network.yaml": siteText]
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where siteText.contains(name) && !name.hasSuffix(".yaml") {
+            files[name] = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+        }
+        XCTAssertGreaterThan(files.count, 1, "the example names its firewall files")
+        let uploaded = files
+        try await fixture.test { client in
+            let run = try await client.send(.post, "/v1/checks/segmentation", as: .officer, json: ["site": "network.yaml", "files": uploaded])
+            XCTAssertEqual(run.status, .created, run.text)
+            XCTAssertEqual(run.json["compliant"] as? Bool, false)
+            XCTAssertGreaterThan(run.json["violations"] as? Int ?? 0, 0)
+            let runID = try XCTUnwrap(run.json["run"] as? Int)
+            XCTAssertEqual(run.headers[.location], "/v1/checks/segmentation/\(runID)")
+            let findings = try XCTUnwrap(run.json["findings"] as? [[String: Any]])
+            let located = findings.compactMap { ($0["location"] as? [String: Any])?["file"] as? String }
+            XCTAssertTrue(located.allSatisfy { uploaded[$0] != nil || $0.isEmpty || $0.hasSuffix(".yaml") }, "findings name the uploaded files: \(located)")
+
+            let listed = try await client.send(.get, "/v1/checks/segmentation", as: .auditor)
+            XCTAssertEqual((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int, runID)
+            let stored = try await client.send(.get, "/v1/checks/segmentation/\(runID)", as: .auditor)
+            XCTAssertEqual(stored.status, .ok)
+            XCTAssertEqual(stored.json["violations"] as? Int, run.json["violations"] as? Int)
+            let sarif = try await client.send(.get, "/v1/checks/segmentation/\(runID)", as: .auditor, headers: [.accept: "application/sarif+json"])
+            XCTAssertEqual(sarif.headers[.contentType], "application/sarif+json")
+            XCTAssertEqual(sarif.json["version"] as? String, "2.1.0")
+            let sarifQuery = try await client.send(.get, "/v1/checks/segmentation/\(runID)?format=sarif", as: .auditor)
+            XCTAssertEqual(sarifQuery.bytes, sarif.bytes)
+            let entries = try fixture.auditEntries().filter { $0["action"]?.stringValue == "check.segmentation" }
+            XCTAssertEqual(entries.last?["actor"]?.stringValue, "officer")
+
+            // The server never reads its own disk for a request.
+            let escape = siteText.replacingOccurrences(of: "file: ", with: "file: ../../../../etc/")
+            let outside = try await client.send(.post, "/v1/checks/segmentation", as: .officer,
+                                                json: ["site": "network.yaml", "files": ["network.yaml": escape]])
+            XCTAssertEqual(outside.status, .unprocessableContent, outside.text)
+            XCTAssertTrue((outside.json["detail"] as? String ?? "").contains("not among the uploaded files"), outside.text)
+            let policy = try await client.send(.post, "/v1/checks/segmentation", as: .officer,
+                                               json: ["site": "network.yaml", "files": uploaded, "policy": "../../etc/passwd"])
+            XCTAssertEqual(policy.status, .notFound, policy.text)
+            let notFound = try await client.send(.get, "/v1/checks/segmentation/999", as: .auditor)
+            XCTAssertEqual(notFound.status, .notFound)
+            let noFiles = try await client.send(.post, "/v1/checks/segmentation", as: .officer, json: ["site": "network.yaml"])
+            XCTAssertEqual(noFiles.status, .unprocessableContent)
+            XCTAssertEqual(try fixture.app.segmentationRuns(limit: 10).count, 1, "refused checks are not stored")
+        }
+    }
+
+    func testPlaybooksAuditHealthAndMetrics() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.test { client in
+            let list = try await client.send(.get, "/v1/playbooks", as: .responder)
+            let items = try XCTUnwrap(list.json["items"] as? [[String: Any]])
+            XCTAssertFalse(items.isEmpty)
+            let first = try XCTUnwrap(items.first?["id"] as? String)
+            let one = try await client.send(.get, "/v1/playbooks/\(first)", as: .responder)
+            XCTAssertEqual(one.json["id"] as? String, first)
+            let unknown = try await client.send(.get, "/v1/playbooks/no-such", as: .responder)
+            XCTAssertEqual(unknown.status, .notFound)
+
+            let malware = try String(contentsOfFile: Repository.root + "/Playbooks/malware.yaml", encoding: .utf8)
+            let valid = try await client.send(.post, "/v1/playbooks/validate", as: .responder, raw: Array(malware.utf8), contentType: "application/yaml")
+            XCTAssertEqual(valid.status, .ok, valid.text)
+            XCTAssertEqual(valid.json["valid"] as? Bool, true)
+            let broken = malware.replacingOccurrences(of: "version:", with: "versoin:")
+            let invalid = try await client.send(.post, "/v1/playbooks/validate", as: .responder, raw: Array(broken.utf8), contentType: "application/yaml")
+            XCTAssertEqual(invalid.status, .unprocessableContent, invalid.text)
+            let errors = try XCTUnwrap(invalid.json["errors"] as? [[String: Any]])
+            XCTAssertNotNil(errors.first?["line"] as? Int, invalid.text)
+
+            let health = try await client.send(.get, "/healthz", as: nil)
+            XCTAssertEqual(health.json["status"] as? String, "ok")
+
+            let verify = try await client.send(.get, "/v1/audit/verify", as: .auditor)
+            XCTAssertEqual(verify.json["ok"] as? Bool, true, verify.text)
+            let checkpoint = try await client.send(.get, "/v1/audit/checkpoint", as: .auditor)
+            XCTAssertEqual((checkpoint.json["head"] as? String)?.count, 64, checkpoint.text)
+            let keys = try await client.send(.get, "/v1/audit/keys", as: .auditor)
+            XCTAssertEqual((keys.json["items"] as? [[String: Any]])?.first?["status"] as? String, "active", keys.text)
+
+            _ = try await client.open("metrics", severity: "critical")
+            let metrics = try await client.send(.get, "/metrics", as: .officer)
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertTrue(metrics.text.contains("csirt_open_incidents{severity=\"critical\"} 1"), metrics.text)
+            XCTAssertTrue(metrics.text.contains("csirt_http_requests_total{"), metrics.text)
+            XCTAssertTrue(metrics.text.contains("route=\"/v1/playbooks/{id}\"") || metrics.text.contains("route=\"/v1/playbooks/:id\""), metrics.text)
+            XCTAssertTrue(metrics.text.contains("csirt_http_request_duration_seconds_bucket"), metrics.text)
+        }
+    }
+}
