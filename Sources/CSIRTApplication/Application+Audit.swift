@@ -68,7 +68,7 @@ extension Application {
 
     /// Returns the retired key's id and what the log recorded.
     private func rotate(to newKey: PrivateKey, signingKeyPath: String?, actor: String) throws(CSIRTError) -> (String, AppendReceipt) {
-        try perform { db in
+        try perform(extraSigners: [newKey]) { db in
             guard let old = try SigningKeyRecord.active(db) else { throw CSIRTError(.input, "no active signing key; run `csirt init`") }
             guard old.keyID != newKey.publicKey.keyID else {
                 throw CSIRTError(.input, "\(signingKeyPath ?? "the new key") is already the active signing key")
@@ -88,7 +88,7 @@ extension Application {
                 "old_keyid": .string(old.keyID),
                 "new_keyid": .string(newKey.publicKey.keyID),
                 "new_alg": .string(newKey.algorithm.rawValue),
-            ]), extraSigners: [newKey])
+            ]))
         }
     }
 

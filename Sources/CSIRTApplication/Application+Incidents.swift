@@ -81,17 +81,29 @@ extension Application {
         let key = try Self.incidentID(id)
         return try mapErrors {
             try database.read { db in
-                guard let record = try IncidentRecord.fetchOne(db, key: key.description) else { throw Self.unknownIncident(key) }
+                let statement = try db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?")
+                guard let record = try IncidentRecord.fetchOne(statement, arguments: [key.description]) else { throw Self.unknownIncident(key) }
                 return try detail(record, db)
             }
         }
     }
 
     func detail(_ record: IncidentRecord, _ db: Database) throws -> IncidentDetail {
-        let tasks = try IncidentTaskRecord.filter(Column("incidentID") == record.id).order(Column("position"), Column("taskID")).fetchAll(db)
-        let events = try IncidentEventRecord.filter(Column("incidentID") == record.id).order(Column("id")).fetchAll(db)
+        // Cached statements: this runs on every read of an incident.
+        let tasks = try IncidentTaskRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentTask WHERE incidentID = ? ORDER BY position, taskID"),
+                                                    arguments: [record.id])
+        let events = try IncidentEventRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentEvent WHERE incidentID = ? ORDER BY id"),
+                                                      arguments: [record.id])
         return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: try IncidentMapping.playbook(record),
                               tasks: tasks.map(IncidentMapping.task), timeline: events.map(IncidentMapping.event))
+    }
+
+    /// An incident this transaction has just written.
+    static func stored(_ id: String, _ db: Database) throws -> IncidentRecord {
+        guard let record = try IncidentRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?"), arguments: [id]) else {
+            throw CSIRTError(.failed, "\(id): just written, but not found")
+        }
+        return record
     }
 
     static func incidentID(_ text: String) throws(CSIRTError) -> IncidentID {
@@ -150,7 +162,7 @@ extension Application {
             ]
             if let playbook { details["playbook"] = .string("\(playbook.id)@\(playbook.version)") }
             if let data = new.personalData { details["personal_data"] = Self.json(data) }
-            return Mutation(value: try detail(try IncidentRecord.fetchOne(db, key: id.description)!, db),
+            return Mutation(value: try detail(try Self.stored(id.description, db), db),
                             entry: AuditEntryDraft(actor: actor, action: "incident.open", target: id.description, details: details))
         }
         return result
@@ -177,7 +189,9 @@ extension Application {
         let key = try Self.incidentID(id)
         let rules = try reportingRules()
         let (result, _) = try perform { db in
-            guard let record = try IncidentRecord.fetchOne(db, key: key.description) else { throw Self.unknownIncident(key) }
+            guard let record = try IncidentRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?"), arguments: [key.description]) else {
+                throw Self.unknownIncident(key)
+            }
             // Optimistic locking: a change based on a version someone else has since changed fails
             // instead of silently building on a state its author never saw.
             if let expectedVersion, record.version != expectedVersion {
@@ -185,14 +199,15 @@ extension Application {
             }
             var incident = try IncidentMapping.incident(record)
             var playbook = try IncidentMapping.playbook(record)
-            var tasks = try IncidentTaskRecord.filter(Column("incidentID") == record.id).fetchAll(db).map(IncidentMapping.task)
+            var tasks = try IncidentTaskRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentTask WHERE incidentID = ?"),
+                                                        arguments: [record.id]).map(IncidentMapping.task)
             let now = clock()
             var (events, details) = try change(&incident, &playbook, &tasks, now)
             incident.version = record.version + 1
             tasks = TaskPlanner.replan(tasks, incident: incident, playbook: playbook, rules: rules)
             try save(incident, playbook: playbook, tasks: tasks, events: events, insert: false, db)
             details["version"] = .integer(Int64(incident.version))
-            return Mutation(value: try detail(try IncidentRecord.fetchOne(db, key: key.description)!, db),
+            return Mutation(value: try detail(try Self.stored(key.description, db), db),
                             entry: AuditEntryDraft(actor: actor, action: action, target: key.description, details: details))
         }
         return result
@@ -201,11 +216,22 @@ extension Application {
     private func save(_ incident: Incident, playbook: Playbook?, tasks: [IncidentTask], events: [TimelineEvent], insert: Bool, _ db: Database) throws {
         let record = try IncidentMapping.record(incident, playbook: playbook)
         if insert { try record.insert(db) } else { try record.update(db) }
-        try IncidentTaskRecord.filter(Column("incidentID") == record.id).deleteAll(db)
-        for task in tasks { try IncidentMapping.record(task, incidentID: record.id).insert(db) }
+        // Cached statements with plain arguments: an incident's tasks are rewritten on every change.
+        try db.cachedStatement(sql: "DELETE FROM incidentTask WHERE incidentID = ?").execute(arguments: [record.id])
+        let insertTask = try db.cachedStatement(sql: """
+            INSERT INTO incidentTask (incidentID, taskID, kind, phase, titleJa, titleEn, owner, required, evidenceRequired, dueAt, state,
+                                      evidence, reason, completedAt, completedBy, position)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for task in tasks {
+            let row = IncidentMapping.record(task, incidentID: record.id)
+            try insertTask.execute(arguments: [row.incidentID, row.taskID, row.kind, row.phase, row.titleJa, row.titleEn, row.owner, row.required,
+                                               row.evidenceRequired, row.dueAt, row.state, row.evidence, row.reason, row.completedAt,
+                                               row.completedBy, row.position])
+        }
+        let insertEvent = try db.cachedStatement(sql: "INSERT INTO incidentEvent (incidentID, time, author, kind, text) VALUES (?, ?, ?, ?, ?)")
         for event in events {
-            var row = IncidentEventRecord(incidentID: record.id, time: event.time, author: event.author, kind: event.kind.rawValue, text: event.text)
-            try row.insert(db)
+            try insertEvent.execute(arguments: [record.id, event.time, event.author, event.kind.rawValue, event.text])
         }
     }
 

@@ -71,7 +71,9 @@ extension Application {
     public func authenticate(bearer secret: String) throws(CSIRTError) -> APITokenInfo? {
         guard secret.hasPrefix(Self.tokenPrefix), secret.utf8.count == Self.tokenPrefix.utf8.count + 64 else { return nil }
         let hash = Hex.encode(SHA256.hash(secret))
-        let record = try mapErrors { try database.read { db in try APITokenRecord.filter(Column("tokenHash") == hash).fetchOne(db) } }
+        let record = try mapErrors {
+            try database.read { db in try APITokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apiToken WHERE tokenHash = ?"), arguments: [hash]) }
+        }
         guard let record, Self.constantTimeEqual(Array(record.tokenHash.utf8), Array(hash.utf8)), record.revokedAt == nil,
               let role = APIRole(rawValue: record.role) else { return nil }
         return APITokenInfo(name: record.name, role: role, createdAt: record.createdAt, createdBy: record.createdBy, revokedAt: nil)

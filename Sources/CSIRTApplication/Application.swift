@@ -24,6 +24,7 @@ public final class Application: Sendable {
     public let home: CSIRTHome
     public let database: AppDatabase
     let clock: @Sendable () -> Date
+    let writes = WriteQueue()
 
     init(home: CSIRTHome, database: AppDatabase, clock: @escaping @Sendable () -> Date) {
         self.home = home
@@ -47,25 +48,28 @@ public final class Application: Sendable {
     struct Mutation<Value> {
         var value: Value
         var entry: AuditEntryDraft
-        /// Signers besides the active key (a key rotation seals with the new key too).
-        var extraSigners: [PrivateKey] = []
     }
 
-    /// Runs `change` in one database transaction and appends its audit entry and checkpoint before
+    /// Runs `change` in a database transaction and appends its audit entry and checkpoint before
     /// committing. If the append fails the transaction rolls back: nothing is half-written.
-    func perform<Value>(_ change: (Database) throws -> Mutation<Value>) throws(CSIRTError) -> (Value, AppendReceipt) {
-        try mapErrors {
-            try database.write { db in
-                guard let active = try SigningKeyRecord.active(db) else {
-                    throw CSIRTError(.input, "\(home.root): no active signing key; run `csirt init`")
-                }
-                let signer = try keyStore.activePrivateKey(keyID: active.keyID)
+    /// Changes made at the same moment by other threads share the transaction and the checkpoint
+    /// (group commit, see `WriteQueue`), each with its own savepoint and its own audit entry.
+    /// `extraSigners` seal the entry too (a key rotation is sealed by the new key as well).
+    func perform<Value>(extraSigners: [PrivateKey] = [], _ change: (Database) throws -> Mutation<Value>) throws(CSIRTError) -> (Value, AppendReceipt) {
+        var value: Value?
+        let result: Result<AppendReceipt, CSIRTError> = withoutActuallyEscaping(change) { change in
+            // The closure runs before `run` returns (on this thread or the batch writer's), never later.
+            let job = WriteQueue.Job(work: { db in
                 let mutation = try change(db)
-                let receipt = try auditLog.append([mutation.entry], signers: [signer] + mutation.extraSigners,
-                                                  time: RFC3339.format(clock()), expecting: try Self.auditPosition(db))
-                try Self.recordAuditPosition(receipt.position, db)
-                return (mutation.value, receipt)
-            }
+                value = mutation.value
+                return mutation.entry
+            }, extraSigners: extraSigners)
+            writes.run(job, write: write)
+            return job.result ?? .failure(CSIRTError(.input, "internal error: a write finished without a result"))
         }
+        let receipt = try result.get()
+        guard let value else { throw CSIRTError(.input, "internal error: a write finished without a value") }
+        return (value, receipt)
     }
+
 }

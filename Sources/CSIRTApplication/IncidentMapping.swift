@@ -27,7 +27,9 @@ enum IncidentMapping {
             reporter: incident.reporter, assignee: incident.assignee, status: incident.status.rawValue,
             detectedAt: incident.detectedAt, reportedAt: incident.reportedAt, containedAt: incident.containedAt,
             recoveredAt: incident.recoveredAt, closedAt: incident.closedAt, tags: incident.tags, playbookID: playbook?.id,
-            playbook: try playbook.map { String(decoding: try encoder.encode($0), as: UTF8.self) },
+            playbook: try playbook.map { playbook in
+                try encodedSnapshots.value(for: playbook) { String(decoding: try encoder.encode(playbook), as: UTF8.self) }
+            },
             phaseEnteredAt: Dictionary(uniqueKeysWithValues: incident.phaseEnteredAt.map { ($0.key.rawValue, $0.value) }),
             version: incident.version)
     }
@@ -49,8 +51,14 @@ enum IncidentMapping {
                         playbookID: record.playbookID, phaseEnteredAt: entered, version: record.version)
     }
 
+    /// Every incident keeps the snapshot of its playbook as JSON; most share a few snapshots.
+    static let snapshots = Memo<String, Playbook>(limit: 256)
+
+    /// The other way: a playbook's snapshot as stored, encoded once per playbook.
+    static let encodedSnapshots = Memo<Playbook, String>(limit: 256)
+
     static func playbook(_ record: IncidentRecord) throws -> Playbook? {
-        try record.playbook.map { try decoder.decode(Playbook.self, from: Data($0.utf8)) }
+        try record.playbook.map { text in try snapshots.value(for: text) { try decoder.decode(Playbook.self, from: Data(text.utf8)) } }
     }
 
     static func record(_ task: IncidentTask, incidentID: String) -> IncidentTaskRecord {

@@ -24,6 +24,15 @@ public struct PlaybookCatalog: Sendable {
         return url.appendingPathComponent("Playbooks").path
     }
 
+    /// What identifies a directory's playbooks: each file's name, size and modification time.
+    struct Fingerprint: Hashable, Sendable {
+        var directory: String
+        var files: [String]
+    }
+
+    static let memo = Memo<Fingerprint, Result<PlaybookCatalog, CSIRTError>>(limit: 16)
+
+    /// The catalog, parsed again only when a file in the directory was added, removed or changed.
     public static func load(directory: String) throws(CSIRTError) -> PlaybookCatalog {
         let names: [String]
         do {
@@ -31,7 +40,18 @@ public struct PlaybookCatalog: Sendable {
         } catch {
             throw CSIRTError(.input, "\(directory): cannot read the playbooks directory (set CSIRT_PLAYBOOKS)")
         }
-        var playbooks: [Playbook] = []
+        var fingerprint = Fingerprint(directory: directory, files: [])
+        for name in names {
+            var info = stat()
+            guard stat(directory + "/" + name, &info) == 0 else { return try parse(directory: directory, names: names) }
+            fingerprint.files.append("\(name)\u{0}\(info.st_size)\u{0}\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+        }
+        return try memo.value(for: fingerprint) { () -> Result<PlaybookCatalog, CSIRTError> in
+            do throws(CSIRTError) { return .success(try parse(directory: directory, names: names)) } catch { return .failure(error) }
+        }.get()
+    }
+
+    static func parse(directory: String, names: [String]) throws(CSIRTError) -> PlaybookCatalog {        var playbooks: [Playbook] = []
         var problems: [String] = []
         for name in names {
             switch validate(path: directory + "/" + name) {

@@ -12,6 +12,7 @@ public final class APIService: Sendable {
     let metrics: APIMetrics
     let maxBodyBytes: Int
     let logger: Logger
+    let heavyWork = HeavyWorkLimit(limit: 2)
 
     public init(app: CSIRTApplication.Application, maxBodyBytes: Int = APIService.defaultMaxBodyBytes, logger: Logger) {
         self.app = app
@@ -76,11 +77,11 @@ public final class APIService: Sendable {
         return token
     }
 
-    /// Runs blocking work (SQLite, the audit log, OpenSSL) off the cooperative thread pool, so
-    /// that a slow write does not stall every other request's task.
+    /// Runs blocking work (SQLite, the audit log, OpenSSL) on the blocking pool, so that a slow
+    /// write does not stall every other request's task.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(CSIRTError) -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
+            BlockingPool.shared.submit {
                 do {
                     continuation.resume(returning: try body())
                 } catch {
@@ -88,6 +89,16 @@ public final class APIService: Sendable {
                 }
             }
         }
+    }
+
+    /// Heavy work (a check, a verification, parsing an uploaded YAML file): at most two at once.
+    func heavy<T: Sendable>(_ body: @escaping @Sendable () throws(CSIRTError) -> T) async throws -> T {
+        guard heavyWork.enter() else {
+            throw Problem(.serviceUnavailable, "\(heavyWork.limit) checks, verifications or uploads are already running; retry shortly",
+                          headers: [.retryAfter: "5"])
+        }
+        defer { heavyWork.leave() }
+        return try await blocking(body)
     }
 
     /// Runs the server until SIGTERM or SIGINT: requests in flight finish, then the audit log is

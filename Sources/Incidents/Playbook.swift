@@ -1,5 +1,5 @@
 /// Text in both languages csirt speaks.
-public struct LocalizedText: Sendable, Equatable, Codable {
+public struct LocalizedText: Sendable, Hashable, Codable {
     public var ja: String
     public var en: String
 
@@ -48,7 +48,7 @@ public enum DueAnchor: String, Sendable, Codable, CaseIterable {
 }
 
 /// Conditions under which a notification applies; all given must hold.
-public struct Condition: Sendable, Equatable, Codable {
+public struct Condition: Sendable, Hashable, Codable {
     public var minSeverity: Severity?
     public var personalData: Bool?
     public var segments: [AffectedSegment]?
@@ -67,7 +67,7 @@ public struct Condition: Sendable, Equatable, Codable {
     }
 }
 
-public struct PlaybookStep: Sendable, Equatable, Codable {
+public struct PlaybookStep: Sendable, Hashable, Codable {
     public var id: String
     public var title: LocalizedText
     public var instructions: LocalizedText
@@ -90,7 +90,7 @@ public struct PlaybookStep: Sendable, Equatable, Codable {
     }
 }
 
-public struct PlaybookNotification: Sendable, Equatable, Codable {
+public struct PlaybookNotification: Sendable, Hashable, Codable {
     public var id: String
     public var to: Recipient
     public var title: LocalizedText
@@ -110,7 +110,7 @@ public struct PlaybookNotification: Sendable, Equatable, Codable {
 /// The phases that carry steps, in lifecycle order.
 public let playbookPhases: [IncidentStatus] = [.reported, .triage, .containment, .eradication, .recovery]
 
-public struct Playbook: Sendable, Equatable, Codable {
+public struct Playbook: Sendable, Hashable, Codable {
     public var id: String
     public var version: Int
     public var title: LocalizedText
@@ -121,7 +121,7 @@ public struct Playbook: Sendable, Equatable, Codable {
     public var phases: [PhaseSteps]
     public var notifications: [PlaybookNotification]
 
-    public struct PhaseSteps: Sendable, Equatable, Codable {
+    public struct PhaseSteps: Sendable, Hashable, Codable {
         public var phase: IncidentStatus
         public var steps: [PlaybookStep]
 

@@ -10,6 +10,10 @@ struct NodeReader {
     /// Parses `text` and lets `body` read the document; every problem found is thrown together,
     /// sorted by place, YAML syntax errors included.
     static func read<T>(_ text: String, file: String, expected: String, _ body: (inout NodeReader, Node) -> T?) throws(YAMLProblems) -> T {
+        if let anchor = firstAnchor(text) {
+            throw YAMLProblems(problems: [YAMLProblem(file: file, line: anchor.line, column: anchor.column,
+                                                      message: "YAML anchors and aliases (&name, *name) are not supported in csirt files; write the value out")])
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -25,6 +29,31 @@ struct NodeReader {
         let value = body(&reader, root)
         if let value, reader.problems.isEmpty { return value }
         throw YAMLProblems(problems: reader.problems.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+    }
+
+    /// The first YAML anchor (`&name` where a node starts), outside quoted strings. csirt's files
+    /// never need anchors, and refusing them before parsing keeps a few hundred bytes of nested
+    /// aliases from costing the parser's duplicate-key check hours (an "alias bomb").
+    static func firstAnchor(_ text: String) -> (line: Int, column: Int)? {
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return nil }
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let bytes = Array(line.utf8)
+            var quote: UInt8? = nil
+            for i in bytes.indices {
+                let byte = bytes[i]
+                if let open = quote {
+                    if byte == open { quote = nil }
+                    continue
+                }
+                if byte == UInt8(ascii: "#") && (i == 0 || bytes[i - 1] == 0x20) { break }
+                let startsToken = i == 0 || [0x20, 0x09, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "?")].contains(bytes[i - 1])
+                if (byte == 0x22 || byte == 0x27) && startsToken { quote = byte; continue }
+                if byte == UInt8(ascii: "&"), startsToken, i + 1 < bytes.count, ![0x20, 0x09, 0x0d].contains(bytes[i + 1]) {
+                    return (index + 1, i + 1)
+                }
+            }
+        }
+        return nil
     }
 
     static func yamlProblem(_ error: any Error, file: String) -> YAMLProblem {

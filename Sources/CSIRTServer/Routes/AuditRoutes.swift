@@ -12,7 +12,7 @@ struct AuditRoutes {
         return [
             APIRoute(.get, "/v1/audit/verify", .needs(.verifyAudit)) { _ in
                 // A log that does not verify is a result, not a failed request: 200 with ok=false.
-                let report = try await service.blocking { () throws(CSIRTError) in
+                let report = try await service.heavy { () throws(CSIRTError) in
                     try AuditVerification.verify(home: app.home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
                 }
                 return JSONResponse.make(AuditRepresentation.json(report))
@@ -24,7 +24,7 @@ struct AuditRoutes {
                 return JSONResponse.make(AuditRepresentation.json(latest))
             },
             APIRoute(.get, "/v1/audit/keys", .needs(.verifyAudit)) { _ in
-                let (keys, _) = try await service.blocking { () throws(CSIRTError) in try app.signingKeys() }
+                let (keys, _) = try await service.heavy { () throws(CSIRTError) in try app.signingKeys() }
                 return JSONResponse.make(["items": .array(keys.map(AuditRepresentation.json))])
             },
         ]

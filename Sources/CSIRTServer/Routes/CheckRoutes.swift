@@ -34,7 +34,7 @@ struct CheckRoutes {
         try fields.finish()
         let app = service.app
         let actor = call.actor
-        let run = try await service.blocking { [uploaded] () throws(CSIRTError) in
+        let run = try await service.heavy { [uploaded] () throws(CSIRTError) in
             try app.checkSegmentation(siteFile: site ?? "", uploaded: uploaded, policyID: policy, actor: actor)
         }
         let headers: HTTPFields = [.location: "/v1/checks/segmentation/\(run.id ?? 0)"]

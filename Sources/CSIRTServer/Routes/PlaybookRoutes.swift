@@ -24,7 +24,8 @@ struct PlaybookRoutes {
                 try RequestBody.requireContentType(call.request, ["application/yaml", "application/x-yaml", "text/yaml"])
                 let bytes = try await RequestBody.bytes(&call.request, limit: min(service.maxBodyBytes, 1 << 20))
                 guard let text = String(validating: bytes, as: UTF8.self) else { throw Problem(.badRequest, "the body is not valid UTF-8") }
-                switch PlaybookCatalog.validate(text: text, file: "playbook.yaml") {
+                let result = try await service.heavy { () throws(CSIRTError) in PlaybookCatalog.validate(text: text, file: "playbook.yaml") }
+                switch result {
                 case .success(let playbook):
                     guard case .object(var object) = PlaybookRepresentation.summary(playbook) else { return JSONResponse.make(["valid": true]) }
                     object["valid"] = true
