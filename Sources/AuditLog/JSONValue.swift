@@ -77,7 +77,7 @@ public enum CanonicalJSON {
         }
     }
 
-    static func writeString(_ string: String, to out: inout [UInt8]) {
+    public static func writeString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole.
         if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

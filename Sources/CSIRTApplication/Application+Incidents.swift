@@ -77,24 +77,25 @@ extension Application {
 
     // MARK: Reading
 
-    public func incident(_ id: String) throws(CSIRTError) -> IncidentDetail {
+    /// `withPlaybook: false` leaves `playbook` nil (the API's JSON does not carry it).
+    public func incident(_ id: String, withPlaybook: Bool = true) throws(CSIRTError) -> IncidentDetail {
         let key = try Self.incidentID(id)
         return try mapErrors {
             try database.read { db in
                 let statement = try db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?")
                 guard let record = try IncidentRecord.fetchOne(statement, arguments: [key.description]) else { throw Self.unknownIncident(key) }
-                return try detail(record, db)
+                return try detail(record, withPlaybook: withPlaybook, db)
             }
         }
     }
 
-    func detail(_ record: IncidentRecord, _ db: Database) throws -> IncidentDetail {
+    func detail(_ record: IncidentRecord, withPlaybook: Bool = true, _ db: Database) throws -> IncidentDetail {
         // Cached statements: this runs on every read of an incident.
         let tasks = try IncidentTaskRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentTask WHERE incidentID = ? ORDER BY position, taskID"),
                                                     arguments: [record.id])
         let events = try IncidentEventRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentEvent WHERE incidentID = ? ORDER BY id"),
                                                       arguments: [record.id])
-        return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: try IncidentMapping.playbook(record),
+        return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: withPlaybook ? try IncidentMapping.playbook(record) : nil,
                               tasks: tasks.map(IncidentMapping.task), timeline: events.map(IncidentMapping.event))
     }
 
@@ -162,8 +163,9 @@ extension Application {
             ]
             if let playbook { details["playbook"] = .string("\(playbook.id)@\(playbook.version)") }
             if let data = new.personalData { details["personal_data"] = Self.json(data) }
-            return Mutation(value: try detail(try Self.stored(id.description, db), db),
-                            entry: AuditEntryDraft(actor: actor, action: "incident.open", target: id.description, details: details))
+            var result = try detail(try Self.stored(id.description, db), withPlaybook: false, db)
+            result.playbook = playbook
+            return Mutation(value: result, entry: AuditEntryDraft(actor: actor, action: "incident.open", target: id.description, details: details))
         }
         return result
     }
@@ -207,8 +209,9 @@ extension Application {
             tasks = TaskPlanner.replan(tasks, incident: incident, playbook: playbook, rules: rules)
             try save(incident, playbook: playbook, tasks: tasks, events: events, insert: false, db)
             details["version"] = .integer(Int64(incident.version))
-            return Mutation(value: try detail(try Self.stored(key.description, db), db),
-                            entry: AuditEntryDraft(actor: actor, action: action, target: key.description, details: details))
+            var changed = try detail(try Self.stored(key.description, db), withPlaybook: false, db)
+            changed.playbook = playbook
+            return Mutation(value: changed, entry: AuditEntryDraft(actor: actor, action: action, target: key.description, details: details))
         }
         return result
     }

@@ -21,11 +21,32 @@ final class APIMetrics: Sendable {
         self.factory = factory
     }
 
+    struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    /// The instruments of each (method, route, status), made once: making them per request
+    /// would look them up in the registry by their labels every time.
+    private let instruments = NSLock()
+    nonisolated(unsafe) private var counters: [RequestKey: CoreMetrics.Counter] = [:]
+    nonisolated(unsafe) private var timers: [RequestKey: CoreMetrics.Timer] = [:]
+
     func request(method: String, route: String, status: Int, duration: Duration) {
-        Counter(label: "csirt_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: "csirt_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: factory)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = RequestKey(method: method, route: route, status: status)
+        let timerKey = RequestKey(method: method, route: route, status: 0)
+        let (counter, timer) = instruments.withLock { () -> (CoreMetrics.Counter, CoreMetrics.Timer) in
+            let counter = counters[key] ?? CoreMetrics.Counter(label: "csirt_http_requests_total",
+                                                   dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
+            counters[key] = counter
+            let timer = timers[timerKey] ?? CoreMetrics.Timer(label: "csirt_http_request_duration_seconds",
+                                                              dimensions: [("method", method), ("route", route)], factory: factory)
+            timers[timerKey] = timer
+            return (counter, timer)
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Reads the state gauges from the store, then renders everything.

@@ -8,7 +8,7 @@ import GRDB
 
 enum JSONColumn {
     static func strings(_ text: String?) throws -> [String] {
-        guard let text, !text.isEmpty else { return [] }
+        guard let text, !text.isEmpty, text != "[]" else { return [] }
         guard let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] else {
             throw DatabaseError(message: "a stored list is not a JSON array of strings: \(text.prefix(80))")
         }

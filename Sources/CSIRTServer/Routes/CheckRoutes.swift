@@ -49,7 +49,7 @@ struct CheckRoutes {
         let limit = try query.integer("limit", in: 1...1_000) ?? 20
         try query.rejectUnknown(["limit"])
         let app = service.app
-        let runs = try await service.blocking { () throws(CSIRTError) in try app.segmentationRuns(limit: limit) }
+        let runs = try service.read { () throws(CSIRTError) in try app.segmentationRuns(limit: limit) }
         return JSONResponse.make(["items": .array(runs.map(Self.summary))])
     }
 
@@ -60,7 +60,7 @@ struct CheckRoutes {
         let sarif = try Self.wantsSARIF(query, call.request)
         try query.rejectUnknown(["format"])
         let app = service.app
-        let record = try await service.blocking { () throws(CSIRTError) in try app.segmentationRun(id: id) }
+        let record = try service.read { () throws(CSIRTError) in try app.segmentationRun(id: id) }
         guard var document = try? JSONDecoder().decode(SegmentationDocument.self, from: Data(record.report.utf8)) else {
             throw CSIRTError(.failed, "segmentation run \(id): the stored report is not readable")
         }

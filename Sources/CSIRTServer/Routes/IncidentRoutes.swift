@@ -46,16 +46,28 @@ struct IncidentRoutes {
         // One more than asked tells whether there is a next page.
         filter.limit = limit + 1
         let app = service.app
-        let found = try await service.blocking { [filter] () throws(CSIRTError) in try app.listIncidents(filter) }
+        let found = try service.read { () throws(CSIRTError) in try app.listIncidents(filter) }
         let page = found.prefix(limit)
-        let next: JSONValue = found.count > limit ? .string(page.last!.id.description) : .null
-        return JSONResponse.make(["items": .array(page.map(IncidentRepresentation.json)), "next_cursor": next])
+        var bytes: [UInt8] = Array(#"{"items":["#.utf8)
+        bytes.reserveCapacity(page.count * 700)
+        for (index, incident) in page.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            IncidentJSON.write(incident, to: &bytes)
+        }
+        bytes.append(contentsOf: #"],"next_cursor":"#.utf8)
+        if found.count > limit, let last = page.last {
+            CanonicalJSON.writeString(last.id.description, to: &bytes)
+        } else {
+            bytes.append(contentsOf: "null".utf8)
+        }
+        bytes.append(contentsOf: "}\n".utf8)
+        return JSONResponse.raw(bytes, contentType: "application/json")
     }
 
     @Sendable func show(_ call: inout APIRoute.Call) async throws -> Response {
         let id = call.parameter("id")
         let app = service.app
-        let detail = try await service.blocking { () throws(CSIRTError) in try app.incident(id) }
+        let detail = try service.read { () throws(CSIRTError) in try app.incident(id, withPlaybook: false) }
         let tag = Self.entityTag(detail.incident.version)
         if let none = call.request.headers[.ifNoneMatch], none.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             return Response(status: .notModified, headers: [.eTag: tag])
@@ -215,6 +227,10 @@ struct IncidentRoutes {
     }
 
     static func incidentResponse(_ detail: IncidentDetail, now: Date, status: HTTPResponse.Status = .ok) -> Response {
-        JSONResponse.make(IncidentRepresentation.json(detail, at: now), status: status, headers: [.eTag: entityTag(detail.incident.version)])
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8_192)
+        IncidentJSON.write(detail, at: now, to: &bytes)
+        bytes.append(0x0a)
+        return JSONResponse.raw(bytes, status: status, contentType: "application/json", headers: [.eTag: entityTag(detail.incident.version)])
     }
 }

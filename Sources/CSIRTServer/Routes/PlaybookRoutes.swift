@@ -12,12 +12,12 @@ struct PlaybookRoutes {
         let app = service.app
         return [
             APIRoute(.get, "/v1/playbooks", .needs(.readIncidents)) { _ in
-                let catalog = try await service.blocking { () throws(CSIRTError) in try app.playbookCatalog() }
+                let catalog = try service.read { () throws(CSIRTError) in try app.playbookCatalog() }
                 return JSONResponse.make(["items": .array(catalog.playbooks.map(PlaybookRepresentation.summary))])
             },
             APIRoute(.get, "/v1/playbooks/{id}", .needs(.readIncidents)) { call in
                 let id = call.parameter("id")
-                let playbook = try await service.blocking { () throws(CSIRTError) in try app.playbookCatalog().playbook(id: id) }
+                let playbook = try service.read { () throws(CSIRTError) in try app.playbookCatalog().playbook(id: id) }
                 return JSONResponse.make(PlaybookRepresentation.json(playbook))
             },
             APIRoute(.post, "/v1/playbooks/validate", .needs(.readIncidents)) { call in

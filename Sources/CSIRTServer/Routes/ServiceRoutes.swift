@@ -11,7 +11,7 @@ struct ServiceRoutes {
         return [
             APIRoute(.get, "/healthz", .open) { _ in
                 // Healthy means the store answers, not only that the process runs.
-                try await service.blocking { () throws(CSIRTError) in try app.ping() }
+                try service.read { () throws(CSIRTError) in try app.ping() }
                 return JSONResponse.make(["status": "ok"])
             },
             APIRoute(.get, "/metrics", .anyToken) { _ in
