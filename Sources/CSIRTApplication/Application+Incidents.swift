@@ -82,17 +82,17 @@ extension Application {
         let key = try Self.incidentID(id)
         return try mapErrors {
             try database.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?")
-                guard let record = try IncidentRecord.fetchOne(statement, arguments: [key.description]) else { throw Self.unknownIncident(key) }
-                return try detail(record, withPlaybook: withPlaybook, db)
+                let statement = try db.cachedStatement(sql: "SELECT \(IncidentRecord.listSelection)\(withPlaybook ? ", playbook" : "") FROM incident WHERE id = ?")
+                guard let row = try Row.fetchOne(statement, arguments: [key.description]) else { throw Self.unknownIncident(key) }
+                return try detail(IncidentRecord(listRow: row), withPlaybook: withPlaybook, db)
             }
         }
     }
 
     func detail(_ record: IncidentRecord, withPlaybook: Bool = true, _ db: Database) throws -> IncidentDetail {
         // Cached statements: this runs on every read of an incident.
-        let tasks = try IncidentTaskRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentTask WHERE incidentID = ? ORDER BY position, taskID"),
-                                                    arguments: [record.id])
+        let tasks = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(IncidentTaskRecord.selection) FROM incidentTask WHERE incidentID = ? ORDER BY position, taskID"),
+                                     arguments: [record.id]).map(IncidentTaskRecord.init(selectedRow:))
         let events = try IncidentEventRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentEvent WHERE incidentID = ? ORDER BY id"),
                                                       arguments: [record.id])
         return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: withPlaybook ? try IncidentMapping.playbook(record) : nil,
@@ -269,7 +269,7 @@ extension Application {
                 _ = reason
                 transition = .reject
             case .closed:
-                throw CSIRTError(.input, "\(incident.id): use `csirt incident close`, which checks the open steps")
+                throw CSIRTError(.conflict, "\(incident.id): use `csirt incident close` (the API: action close), which checks the open steps")
             case .some(let status):
                 transition = .advance(to: status)
             case .none:
@@ -315,7 +315,7 @@ extension Application {
             // not block closing, and `overdue` keeps tracking them.
             let open = tasks.filter { $0.required && $0.state == .open && $0.kind != .legal }.map(\.id)
             if !open.isEmpty && !force {
-                throw CSIRTError(.input, "\(incident.id): required steps are still open: \(open.joined(separator: ", ")); finish or skip them, or close with --force --reason")
+                throw CSIRTError(.conflict, "\(incident.id): required steps are still open: \(open.joined(separator: ", ")); finish or skip them, or close with --force --reason")
             }
             incident = next
             var events = [TimelineEvent(time: now, author: actor, kind: .status, text: "recovery → closed" + (reason.map { ": \($0)" } ?? ""))]
@@ -400,7 +400,7 @@ extension Application {
             if let segment = changes.segment, segment != incident.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
             if let assets = changes.assets { incident.assets = assets; changed["assets"] = .array(assets.map { .string($0) }); text.append("assets") }
             if let tags = changes.tags { incident.tags = tags; changed["tags"] = .array(tags.map { .string($0) }); text.append("tags") }
-            if let assignee = changes.assignee, assignee != incident.assignee {
+            if let assignee = changes.assignee, assignee.trimmingCharacters(in: .whitespaces) != incident.assignee {
                 let name = assignee.trimmingCharacters(in: .whitespaces)
                 guard !name.isEmpty else { throw CSIRTError(.input, "the assignee is empty") }
                 changed["assignee"] = .string(name)

@@ -1,5 +1,6 @@
 import AuditLog
 import CSIRTCrypto
+import GRDB
 
 /// An error as the user sees it: one line, and the exit code that goes with it.
 /// Exit codes everywhere in csirt: 0 ok, 1 the thing checked failed, 2 usage or input error.
@@ -13,6 +14,9 @@ public struct CSIRTError: Error, CustomStringConvertible, Sendable, Equatable {
         case conflict
         /// The change was based on a version that is no longer current: exit 2 (HTTP 412).
         case stale
+        /// The store or the environment failed (disk full, database locked too long): exit 2
+        /// (HTTP 503; the request may be retried).
+        case unavailable
         /// What was checked failed (an audit log that does not verify): exit 1.
         case failed
     }
@@ -35,6 +39,8 @@ public struct CSIRTError: Error, CustomStringConvertible, Sendable, Equatable {
         case let error as AuditLogError: return CSIRTError(error.isIntegrityFailure ? .failed : .input, error.message)
         case let error as CryptoError: return CSIRTError(.input, error.message)
         case let error as IntegrityFailure: return CSIRTError(.failed, error.description)
+        case let error as DatabaseError:
+            return CSIRTError(.unavailable, "the database failed: \(error.message ?? error.description)")
         default: return CSIRTError(.input, String(describing: error))
         }
     }

@@ -35,7 +35,9 @@ enum IncidentMapping {
     }
 
     static func incident(_ record: IncidentRecord) throws -> Incident {
-        guard let id = IncidentID(record.id), let category = IncidentCategory(rawValue: record.category),
+        // The id from its numeric columns: parsing the text on every row of a list costs more.
+        let id = IncidentID(year: record.year, number: record.number)
+        guard id.description == record.id, let category = IncidentCategory(rawValue: record.category),
               let severity = Severity(rawValue: record.severity), let segment = AffectedSegment(rawValue: record.segment),
               let status = IncidentStatus(rawValue: record.status)
         else { throw CSIRTError(.input, "\(record.id): the stored incident is damaged") }

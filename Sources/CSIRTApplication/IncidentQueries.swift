@@ -37,7 +37,8 @@ extension Application {
     public func listIncidents(_ filter: IncidentFilter) throws(CSIRTError) -> [Incident] {
         try mapErrors {
             try database.read { db in
-                var request = IncidentRecord.all()
+                // Every column but the playbook snapshot (kilobytes per row that a list never shows).
+                var request = IncidentRecord.select(IncidentRecord.listColumns.map { Column($0) })
                 if !filter.statuses.isEmpty { request = request.filter(filter.statuses.map(\.rawValue).contains(Column("status"))) }
                 if filter.openOnly { request = request.filter(![IncidentStatus.closed.rawValue, IncidentStatus.rejected.rawValue].contains(Column("status"))) }
                 if !filter.severities.isEmpty { request = request.filter(filter.severities.map(\.rawValue).contains(Column("severity"))) }
@@ -51,7 +52,10 @@ extension Application {
                 }
                 request = request.order(Column("year"), Column("number"))
                 if let limit = filter.limit { request = request.limit(limit) }
-                return try request.fetchAll(db).map(IncidentMapping.incident)
+                let rows = try Row.fetchCursor(db, request)
+                var incidents: [Incident] = []
+                while let row = try rows.next() { incidents.append(try IncidentMapping.incident(IncidentRecord(listRow: row))) }
+                return incidents
             }
         }
     }

@@ -6,11 +6,15 @@ import Foundation
 public enum TimeInput {
     public static func parse(_ text: String, zone: TimeZone = .current, what: String) throws(CSIRTError) -> Date {
         let date = try parseAny(text, zone: zone, what: what)
-        // 2000-01-01 … 2200-01-01: a two-digit year typed by mistake is caught here.
-        guard date.timeIntervalSince1970 >= 946_684_800, date.timeIntervalSince1970 < 7_258_118_400 else {
+        guard isPlausible(date) else {
             throw CSIRTError(.input, "\(what) \"\(text)\" is not a plausible time (before 2000 or after 2200)")
         }
         return date
+    }
+
+    /// 2000-01-01 … 2200-01-01: a two-digit year typed by mistake is caught here (CLI and API alike).
+    public static func isPlausible(_ date: Date) -> Bool {
+        date.timeIntervalSince1970 >= 946_684_800 && date.timeIntervalSince1970 < 7_258_118_400
     }
 
     static func parseAny(_ text: String, zone: TimeZone, what: String) throws(CSIRTError) -> Date {

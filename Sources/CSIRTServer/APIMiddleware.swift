@@ -52,7 +52,7 @@ struct APIMiddleware: RouterMiddleware {
         case let problem as Problem:
             return problem
         case let error as CSIRTError:
-            if error.kind == .failed { logger.error("\(error.message)") }
+            if error.kind == .failed || error.kind == .unavailable { logger.error("\(error.message)") }
             return Problem(error)
         case let error as any HTTPResponseError:
             switch error.status {

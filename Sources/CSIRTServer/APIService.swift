@@ -3,6 +3,7 @@ import CSIRTApplication
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// The HTTP API over one application layer: the route table, the router, and running it.
 public final class APIService: Sendable {
@@ -107,31 +108,60 @@ public final class APIService: Sendable {
         return try await blocking(body)
     }
 
-    /// Runs the server until SIGTERM or SIGINT: requests in flight finish, then the audit log is
-    /// sealed with a `server.stop` entry and its checkpoint.
+    /// Runs the server until SIGTERM or SIGINT: no new connections, requests in flight finish
+    /// (for at most 30 s), then the audit log is sealed with a `server.stop` entry and its
+    /// checkpoint. `server.start` is written once the socket is bound, with the bound port.
     public func run(host: String, port: Int, actor: String, onRunning: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
         let logger = self.logger
+        let app = self.app
+        let started = StartFlag()
         let application = Application(
             router: router(),
+            // Idle keep-alive connections are closed after a minute, so that none holds a shutdown.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(host, port: port), serverName: "csirt"),
-            onServerRunning: { channel in
+            onServerRunning: { [self] channel in
                 let bound = channel.localAddress?.port ?? port
+                do {
+                    _ = try await blocking { () throws(CSIRTError) in
+                        try app.recordServerEvent("server.start", actor: actor, details: ["host": .string(host), "port": .integer(Int64(bound))])
+                    }
+                    started.set(port: bound)
+                } catch {
+                    logger.error("could not record server.start in the audit log: \(error)")
+                }
                 logger.info("listening on http://\(host):\(bound)", metadata: ["host": .string(host), "port": .stringConvertible(bound)])
                 onRunning(host, bound)
             },
             logger: logger
         )
-        _ = try await blocking { [app] () throws(CSIRTError) in
-            try app.recordServerEvent("server.start", actor: actor, details: ["host": .string(host), "port": .integer(Int64(port))])
-        }
+        var configuration = ServiceGroupConfiguration(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        var failure: (any Error)? = nil
         do {
-            try await application.runService()
+            try await ServiceGroup(configuration: configuration).run()
         } catch {
-            logger.error("server stopped: \(error)")
+            failure = error
         }
-        let receipt = try await blocking { [app] () throws(CSIRTError) in
-            try app.recordServerEvent("server.stop", actor: actor, details: ["host": .string(host), "port": .integer(Int64(port))])
+        if started.isSet {
+            let receipt = try await blocking { () throws(CSIRTError) in
+                try app.recordServerEvent("server.stop", actor: actor, details: ["host": .string(host), "port": .integer(Int64(started.port))])
+            }
+            logger.info("stopped; audit log sealed at seq \(receipt.position.lastSeq)")
         }
-        logger.info("stopped; audit log sealed at seq \(receipt.position.lastSeq)")
+        if let failure {
+            throw CSIRTError(.input, "the server on \(host):\(port) stopped: \(failure)")
+        }
     }
+}
+
+/// Whether `server.start` was recorded (set on a NIO thread, read after the group has stopped).
+final class StartFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int? = nil
+
+    func set(port: Int) { lock.withLock { value = port } }
+    var isSet: Bool { lock.withLock { value != nil } }
+    var port: Int { lock.withLock { value ?? 0 } }
 }

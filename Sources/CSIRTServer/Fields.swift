@@ -1,3 +1,4 @@
+import CSIRTApplication
 import Foundation
 import Incidents
 
@@ -23,7 +24,8 @@ struct Fields {
         errors.append(.init(pointer: pointer(key), detail))
     }
 
-    /// The member, or nil when absent; JSON null counts as absent unless `nullable`.
+    /// The member, or nil when absent. JSON null is refused: a member that can be removed says
+    /// so itself (`personal_data`), and silently ignoring a null would hide a client's mistake.
     private mutating func member(_ key: String, required: Bool) -> BodyValue? {
         read.insert(key)
         guard let value = members[key] else {
@@ -31,10 +33,15 @@ struct Fields {
             return nil
         }
         if case .null = value {
-            if required { fail(key, "required, and may not be null") }
+            fail(key, required ? "required, and may not be null" : "may not be null (leave the field out instead)")
             return nil
         }
         return value
+    }
+
+    /// Marks a member as read (one the caller handled itself, such as a null that removes).
+    mutating func accept(_ key: String) {
+        read.insert(key)
     }
 
     func has(_ key: String) -> Bool { members[key] != nil }
@@ -100,11 +107,20 @@ struct Fields {
         guard let text = string(key, maxBytes: 64) else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        fail(key, "\"\(text)\" is not an RFC 3339 time such as 2026-11-23T09:30:00+09:00")
-        return nil
+        var date = formatter.date(from: text)
+        if date == nil {
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            date = formatter.date(from: text)
+        }
+        guard let date else {
+            fail(key, "\"\(text)\" is not an RFC 3339 time such as 2026-11-23T09:30:00+09:00")
+            return nil
+        }
+        guard TimeInput.isPlausible(date) else {
+            fail(key, "\"\(text)\" is not a plausible time (before 2000 or after 2200)")
+            return nil
+        }
+        return date
     }
 
     /// A nested object; its problems are reported under this member's pointer.

@@ -30,6 +30,7 @@ public struct JSONLineLogHandler: LogHandler {
         }
         var line = CanonicalJSON.serialize(.object(object))
         line.append(0x0a)
-        FileHandle.standardError.write(Data(line))
+        // A log line that cannot be written (a full disk) must not take the server down.
+        try? FileHandle.standardError.write(contentsOf: line)
     }
 }

@@ -54,6 +54,8 @@ struct Problem: Error, Sendable {
         case .stale: self.init(.preconditionFailed, error.message)
         // The audit log or the store failed a check: the server's state, not the request, is at fault.
         case .failed: self.init(.internalServerError, error.message)
+        // The details (SQL, paths) go to the server log, not to the client.
+        case .unavailable: self.init(.serviceUnavailable, "the server's store is not available right now; retry shortly", headers: [.retryAfter: "5"])
         }
     }
 

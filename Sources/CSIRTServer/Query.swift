@@ -1,3 +1,4 @@
+import CSIRTApplication
 import Foundation
 import Hummingbird
 
@@ -45,10 +46,15 @@ struct Query {
         guard let text = self[name] else { return nil }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        throw Problem(.badRequest, "\(name)=\(text) is not an RFC 3339 time such as 2026-11-23T00:00:00Z")
+        var date = formatter.date(from: text)
+        if date == nil {
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            date = formatter.date(from: text)
+        }
+        guard let date, TimeInput.isPlausible(date) else {
+            throw Problem(.badRequest, "\(name)=\(text) is not a plausible RFC 3339 time such as 2026-11-23T00:00:00Z")
+        }
+        return date
     }
 
     func rejectUnknown(_ known: Set<String>) throws {

@@ -110,7 +110,11 @@ final class IncidentAPITests: XCTestCase {
             problem(delete, .methodNotAllowed, "not DELETE")
             XCTAssertEqual(delete.headers[.allow], "GET, PATCH")
             problem(try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "low"], headers: [.ifMatch: "W/\"1\""]),
+                    .preconditionFailed, "weak")
+            problem(try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "low"], headers: [.ifMatch: "v1"]),
                     .badRequest, "If-Match")
+            problem(try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["title": NSNull(), "severity": "low"],
+                                          headers: [.ifMatch: "*"]), .unprocessableContent, "/title: may not be null")
             problem(try await client.send(.get, "/v1/incidents?limit=0", as: .responder), .badRequest, "limit")
             problem(try await client.send(.get, "/v1/incidents?severity=urgent", as: .responder), .badRequest, "severity=urgent")
             problem(try await client.send(.get, "/v1/incidents?sort=id", as: .responder), .badRequest, "unknown query parameter")

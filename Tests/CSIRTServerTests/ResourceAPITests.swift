@@ -79,6 +79,15 @@ final class ResourceAPITests: XCTestCase {
             let errors = try XCTUnwrap(invalid.json["errors"] as? [[String: Any]])
             XCTAssertNotNil(errors.first?["line"] as? Int, invalid.text)
 
+            // An alias bomb: a few hundred bytes that would keep the YAML parser busy for hours.
+            var bomb = "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n"
+            for level in 1...11 { bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]\n" }
+            bomb += "? *a11\n: 0\n"
+            let refused = try await client.send(.post, "/v1/playbooks/validate", as: .responder, raw: Array(bomb.utf8), contentType: "application/yaml")
+            XCTAssertEqual(refused.status, .unprocessableContent, refused.text)
+            XCTAssertTrue(refused.text.contains("anchors"), refused.text)
+            XCTAssertEqual((refused.json["errors"] as? [[String: Any]])?.first?["line"] as? Int, 1)
+
             let health = try await client.send(.get, "/healthz", as: nil)
             XCTAssertEqual(health.json["status"] as? String, "ok")
 

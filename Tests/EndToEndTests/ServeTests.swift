@@ -51,6 +51,11 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(fetched.status, 200)
         XCTAssertTrue(fetched.body.contains("不正アクセスの疑い"))
 
+        // A second server on the same port fails at once, with exit 2, and records no start.
+        let clash = try CSIRTBinary.run(["serve", "--home", home, "--port", String(port!)])
+        XCTAssertEqual(clash.status, 2, clash.stderr)
+        XCTAssertTrue(clash.stderr.contains("csirt: error:"), clash.stderr)
+
         // The CLI sees what the API wrote, with the token's name as the actor.
         let shown = try CSIRTBinary.run(["incident", "show", id, "--home", home, "--format", "json"])
         XCTAssertEqual(shown.status, 0, shown.stderr)

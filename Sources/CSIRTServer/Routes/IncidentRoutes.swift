@@ -112,9 +112,11 @@ struct IncidentRoutes {
 
     @Sendable func update(_ call: inout APIRoute.Call) async throws -> Response {
         let id = call.parameter("id")
-        guard let expected = try Self.ifMatch(call.request) else {
-            throw Problem(.preconditionRequired, "PATCH needs If-Match with the incident's ETag (GET /v1/incidents/\(id) gives it)")
+        let precondition = try Self.precondition(call.request)
+        if case .none = precondition {
+            throw Problem(.preconditionRequired, "PATCH needs If-Match with the incident's ETag (GET /v1/incidents/\(id) gives it), or If-Match: *")
         }
+        let expected = precondition.expected
         var fields = try await RequestBody.json(&call.request, limit: service.maxBodyBytes)
         var changes = IncidentChanges()
         changes.title = fields.string("title", maxBytes: 1_024)
@@ -127,7 +129,7 @@ struct IncidentRoutes {
         changes.tags = fields.strings("tags")
         changes.assignee = fields.string("assignee", maxBytes: 256)
         if fields.isNull("personal_data") {
-            _ = fields.object("personal_data")
+            fields.accept("personal_data")
             changes.personalData = .some(nil)
         } else if fields.has("personal_data") {
             changes.personalData = .some(Self.personalData(&fields))
@@ -153,6 +155,7 @@ struct IncidentRoutes {
         let force = fields.bool("force") ?? false
         if to != nil && action != nil && action != "advance" { fields.fail("to", "only an advance takes \"to\"") }
         if force && action != nil && action != "close" { fields.fail("force", "only a close can be forced") }
+        if at != nil && action == "reopen" { fields.fail("at", "a reopen happens now; it takes no time") }
         try fields.finish()
         let app = service.app
         let actor = call.actor
@@ -216,14 +219,32 @@ struct IncidentRoutes {
 
     static func entityTag(_ version: Int) -> String { "\"\(version)\"" }
 
-    /// The version an `If-Match` names: nil without the header; `*` matches any version.
+    /// What an `If-Match` asks for.
+    enum Precondition {
+        case none, anyVersion, version(Int)
+
+        var expected: Int? {
+            if case .version(let number) = self { return number }
+            return nil
+        }
+    }
+
+    /// The version an `If-Match` names: nil without the header or with `*` (any version). A weak
+    /// tag never matches (RFC 9110 compares strongly): 412.
     static func ifMatch(_ request: Request) throws -> Int? {
-        guard let header = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if header == "*" { return nil }
+        try precondition(request).expected
+    }
+
+    static func precondition(_ request: Request) throws -> Precondition {
+        guard let header = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces) else { return .none }
+        if header == "*" { return .anyVersion }
+        if header.hasPrefix("W/") {
+            throw Problem(.preconditionFailed, "If-Match \(header) is a weak tag; it never matches (send the ETag as given, such as \"3\")")
+        }
         guard header.count >= 3, header.first == "\"", header.last == "\"", let version = Int(header.dropFirst().dropLast()), version >= 1 else {
             throw Problem(.badRequest, "If-Match \(header) is not an ETag of this API (a version in quotes, such as \"3\")")
         }
-        return version
+        return .version(version)
     }
 
     static func incidentResponse(_ detail: IncidentDetail, now: Date, status: HTTPResponse.Status = .ok) -> Response {
