@@ -18,6 +18,9 @@ public struct AppDatabase: Sendable {
         // Other csirt processes (cron jobs, the API server) may hold the write lock briefly.
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
+        // Statement journals (each change of a group commit runs in a savepoint) stay in memory
+        // instead of a temporary file created, written and unlinked for every batch.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         let pool = try DatabasePool(path: path, configuration: config)
         return try AppDatabase(pool)
     }
