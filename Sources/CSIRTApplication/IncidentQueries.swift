@@ -38,21 +38,33 @@ extension Application {
         try mapErrors {
             try database.read { db in
                 // Every column but the playbook snapshot (kilobytes per row that a list never shows).
-                var request = IncidentRecord.select(IncidentRecord.listColumns.map { Column($0) })
-                if !filter.statuses.isEmpty { request = request.filter(filter.statuses.map(\.rawValue).contains(Column("status"))) }
-                if filter.openOnly { request = request.filter(![IncidentStatus.closed.rawValue, IncidentStatus.rejected.rawValue].contains(Column("status"))) }
-                if !filter.severities.isEmpty { request = request.filter(filter.severities.map(\.rawValue).contains(Column("severity"))) }
-                if !filter.categories.isEmpty { request = request.filter(filter.categories.map(\.rawValue).contains(Column("category"))) }
-                if !filter.segments.isEmpty { request = request.filter(filter.segments.map(\.rawValue).contains(Column("segment"))) }
-                if let assignee = filter.assignee { request = request.filter(Column("assignee") == assignee) }
-                if let from = filter.from { request = request.filter(Column("detectedAt") >= from) }
-                if let to = filter.to { request = request.filter(Column("detectedAt") < to) }
-                if let after = filter.after {
-                    request = request.filter(Column("year") > after.year || (Column("year") == after.year && Column("number") > after.number))
+                // Plain SQL through the statement cache: the same filters give the same text, so a
+                // server compiles each shape of query once.
+                var conditions: [String] = []
+                var arguments = StatementArguments()
+                func any(_ column: String, _ values: [any DatabaseValueConvertible]) {
+                    conditions.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+                    for value in values { arguments += [value] }
                 }
-                request = request.order(Column("year"), Column("number"))
-                if let limit = filter.limit { request = request.limit(limit) }
-                let rows = try Row.fetchCursor(db, request)
+                if !filter.statuses.isEmpty { any("status", filter.statuses.map(\.rawValue)) }
+                if filter.openOnly { conditions.append("status NOT IN ('closed', 'rejected')") }
+                if !filter.severities.isEmpty { any("severity", filter.severities.map(\.rawValue)) }
+                if !filter.categories.isEmpty { any("category", filter.categories.map(\.rawValue)) }
+                if !filter.segments.isEmpty { any("segment", filter.segments.map(\.rawValue)) }
+                if let assignee = filter.assignee { conditions.append("assignee = ?"); arguments += [assignee] }
+                if let from = filter.from { conditions.append("detectedAt >= ?"); arguments += [from] }
+                if let to = filter.to { conditions.append("detectedAt < ?"); arguments += [to] }
+                if let after = filter.after {
+                    conditions.append("(year > ? OR (year = ? AND number > ?))")
+                    arguments += [after.year, after.year, after.number]
+                }
+                var sql = "SELECT \(IncidentRecord.listSelection) FROM incident"
+                if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+                sql += " ORDER BY year, number"
+                if let limit = filter.limit { sql += " LIMIT ?"; arguments += [limit] }
+                let statement = try db.cachedStatement(sql: sql)
+                let request = statement
+                let rows = try Row.fetchCursor(request, arguments: arguments)
                 var incidents: [Incident] = []
                 while let row = try rows.next() { incidents.append(try IncidentMapping.incident(IncidentRecord(listRow: row))) }
                 return incidents
