@@ -50,13 +50,12 @@ public struct IncidentChanges: Sendable {
     public var tags: [String]?
     /// `.some(nil)` removes personal data.
     public var personalData: PersonalData??
-    public var assignee: String?
 
     public init() {}
 
     public var isEmpty: Bool {
         title == nil && description == nil && category == nil && severity == nil && segment == nil && assets == nil
-            && detectedAt == nil && tags == nil && personalData == nil && assignee == nil
+            && detectedAt == nil && tags == nil && personalData == nil
     }
 }
 
@@ -243,6 +242,7 @@ extension Application {
         guard !name.isEmpty else { throw CSIRTError(.input, "the assignee is empty") }
         return try changeIncident(id, expectedVersion: expectedVersion, actor: actor, action: "incident.assign") { incident, _, _, now in
             let before = incident.assignee
+            guard before != name else { throw CSIRTError(.input, "\(incident.id) is already assigned to \(name)") }
             incident.assignee = name
             return ([TimelineEvent(time: now, author: actor, kind: .assigned, text: "assigned to \(name)" + (before.map { " (was \($0))" } ?? ""))],
                     ["assignee": .string(name), "previous": before.map { .string($0) } ?? .null])
@@ -400,14 +400,6 @@ extension Application {
             if let segment = changes.segment, segment != incident.segment { incident.segment = segment; changed["segment"] = .string(segment.rawValue); text.append("segment \(segment.rawValue)") }
             if let assets = changes.assets { incident.assets = assets; changed["assets"] = .array(assets.map { .string($0) }); text.append("assets") }
             if let tags = changes.tags { incident.tags = tags; changed["tags"] = .array(tags.map { .string($0) }); text.append("tags") }
-            if let assignee = changes.assignee, assignee.trimmingCharacters(in: .whitespaces) != incident.assignee {
-                let name = assignee.trimmingCharacters(in: .whitespaces)
-                guard !name.isEmpty else { throw CSIRTError(.input, "the assignee is empty") }
-                changed["assignee"] = .string(name)
-                changed["previous_assignee"] = incident.assignee.map { .string($0) } ?? .null
-                incident.assignee = name
-                text.append("assigned to \(name)")
-            }
             if case .some(let data) = changes.personalData, data != incident.personalData {
                 changed["personal_data_before"] = incident.personalData.map(Self.json) ?? .null
                 changed["personal_data"] = data.map(Self.json) ?? .null

@@ -28,11 +28,17 @@ final class IncidentAPITests: XCTestCase {
 
             let noIfMatch = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "high"])
             XCTAssertEqual(noIfMatch.status, .preconditionRequired)
-            let patched = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "high", "assignee": "sato"],
+            let mixed = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "high", "assignee": "sato"],
+                                              headers: [.ifMatch: "\"1\""])
+            XCTAssertEqual(mixed.status, .unprocessableContent, mixed.text)
+            let patched = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "high"],
                                                 headers: [.ifMatch: "\"1\""])
             XCTAssertEqual(patched.status, .ok, patched.text)
             XCTAssertEqual(patched.headers[.eTag], "\"2\"")
-            XCTAssertEqual(patched.json["assignee"] as? String, "sato")
+            let assigned = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["assignee": "sato"], headers: [.ifMatch: "*"])
+            XCTAssertEqual(assigned.status, .ok, assigned.text)
+            XCTAssertEqual(assigned.json["assignee"] as? String, "sato")
+            XCTAssertEqual(assigned.headers[.eTag], "\"3\"")
             let stale = try await client.send(.patch, "/v1/incidents/\(id)", as: .responder, json: ["severity": "low"], headers: [.ifMatch: "\"1\""])
             XCTAssertEqual(stale.status, .preconditionFailed, stale.text)
             XCTAssertEqual(stale.headers[.contentType], "application/problem+json")
@@ -60,7 +66,7 @@ final class IncidentAPITests: XCTestCase {
             // One audit entry per accepted change, with the token's name as the actor.
             let entries = try fixture.auditEntries().filter { $0["target"]?.stringValue == id }
             XCTAssertEqual(entries.compactMap { $0["action"]?.stringValue },
-                           ["incident.open", "incident.update", "incident.advance", "incident.note", "incident.step"])
+                           ["incident.open", "incident.update", "incident.assign", "incident.advance", "incident.note", "incident.step"])
             XCTAssertTrue(entries.allSatisfy { $0["actor"]?.stringValue == "responder" })
         }
     }

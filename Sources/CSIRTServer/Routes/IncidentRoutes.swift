@@ -127,18 +127,24 @@ struct IncidentRoutes {
         changes.assets = fields.strings("assets")
         changes.detectedAt = fields.time("detected_at")
         changes.tags = fields.strings("tags")
-        changes.assignee = fields.string("assignee", maxBytes: 256)
+        let assignee = fields.string("assignee", maxBytes: 256)
         if fields.isNull("personal_data") {
             fields.accept("personal_data")
             changes.personalData = .some(nil)
         } else if fields.has("personal_data") {
             changes.personalData = .some(Self.personalData(&fields))
         }
+        // Assigning is its own audited action (`incident.assign`, as `csirt incident assign`):
+        // one PATCH is one change, so it does not mix with other fields.
+        if assignee != nil && !changes.isEmpty {
+            fields.fail("assignee", "assign in a PATCH of its own (it is its own action, incident.assign)")
+        }
         try fields.finish()
         let app = service.app
         let actor = call.actor
         let detail = try await service.blocking { [changes] () throws(CSIRTError) in
-            try app.update(id, changes: changes, actor: actor, expectedVersion: expected)
+            if let assignee { return try app.assign(id, to: assignee, actor: actor, expectedVersion: expected) }
+            return try app.update(id, changes: changes, actor: actor, expectedVersion: expected)
         }
         return Self.incidentResponse(detail, now: Date())
     }
