@@ -94,11 +94,7 @@ public struct PlaybookCatalog: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             return .failure(YAMLProblems(problems: [YAMLProblem(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
         }
-        do {
-            return .success(try PlaybookDecoder.decode(text, file: path))
-        } catch {
-            return .failure(error)
-        }
+        return validate(text: text, file: path)
     }
 
     /// Validates a playbook given as text (an upload); `file` names it in the problems.

@@ -17,13 +17,23 @@ public enum TimeInput {
         date.timeIntervalSince1970 >= 946_684_800 && date.timeIntervalSince1970 < 7_258_118_400
     }
 
+    /// RFC 3339 with a zone, fractional seconds allowed: what machines send (the HTTP API).
+    static func withZone(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    /// A plausible RFC 3339 time with a zone, or nil (the API's times; no local forms).
+    public static func rfc3339(_ text: String) -> Date? {
+        withZone(text).flatMap { isPlausible($0) ? $0 : nil }
+    }
+
     static func parseAny(_ text: String, zone: TimeZone, what: String) throws(CSIRTError) -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let withZone = ISO8601DateFormatter()
-        withZone.formatOptions = [.withInternetDateTime]
-        if let date = withZone.date(from: trimmed) { return date }
-        withZone.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withZone.date(from: trimmed) { return date }
+        if let date = withZone(trimmed) { return date }
         let local = DateFormatter()
         local.locale = Locale(identifier: "en_US_POSIX")
         local.timeZone = zone

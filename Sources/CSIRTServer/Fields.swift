@@ -105,19 +105,8 @@ struct Fields {
     /// An RFC 3339 time.
     mutating func time(_ key: String) -> Date? {
         guard let text = string(key, maxBytes: 64) else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        var date = formatter.date(from: text)
-        if date == nil {
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            date = formatter.date(from: text)
-        }
-        guard let date else {
-            fail(key, "\"\(text)\" is not an RFC 3339 time such as 2026-11-23T09:30:00+09:00")
-            return nil
-        }
-        guard TimeInput.isPlausible(date) else {
-            fail(key, "\"\(text)\" is not a plausible time (before 2000 or after 2200)")
+        guard let date = TimeInput.rfc3339(text) else {
+            fail(key, "\"\(text)\" is not a plausible RFC 3339 time (2000–2200) such as 2026-11-23T09:30:00+09:00")
             return nil
         }
         return date

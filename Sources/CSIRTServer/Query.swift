@@ -44,14 +44,7 @@ struct Query {
 
     func time(_ name: String) throws -> Date? {
         guard let text = self[name] else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        var date = formatter.date(from: text)
-        if date == nil {
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            date = formatter.date(from: text)
-        }
-        guard let date, TimeInput.isPlausible(date) else {
+        guard let date = TimeInput.rfc3339(text) else {
             throw Problem(.badRequest, "\(name)=\(text) is not a plausible RFC 3339 time such as 2026-11-23T00:00:00Z")
         }
         return date

@@ -124,6 +124,11 @@ final class IncidentAPITests: XCTestCase {
             problem(try await client.send(.get, "/v1/incidents?limit=0", as: .responder), .badRequest, "limit")
             problem(try await client.send(.get, "/v1/incidents?severity=urgent", as: .responder), .badRequest, "severity=urgent")
             problem(try await client.send(.get, "/v1/incidents?sort=id", as: .responder), .badRequest, "unknown query parameter")
+            // Times as plausible as on the CLI: 2000 to 2200, with a zone.
+            problem(try await client.send(.post, "/v1/incidents", as: .responder,
+                                          json: ["title": "t", "category": "dos", "severity": "low", "detected_at": "0001-01-01T00:00:00Z"]),
+                    .unprocessableContent, "/detected_at")
+            problem(try await client.send(.get, "/v1/incidents?from=2026-11-23", as: .responder), .badRequest, "from=2026-11-23")
             problem(try await client.send(.post, "/v1/incidents/\(id)/transitions", as: .responder, json: ["action": "close", "force": "yes"]),
                     .unprocessableContent, "/force")
             XCTAssertEqual(try fixture.auditEntries().count, before, "refused requests wrote to the audit log")
