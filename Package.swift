@@ -80,7 +80,8 @@ let package = Package(
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
-        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CSIRTServerTests",
             dependencies: [

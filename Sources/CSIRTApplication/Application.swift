@@ -25,6 +25,9 @@ public final class Application: Sendable {
     public let database: AppDatabase
     let clock: @Sendable () -> Date
     let writes = WriteQueue()
+    /// Live tokens by the hash of their secret, valid while the store does not change (a revocation
+    /// is a change, so it takes effect on the next request).
+    let tokenCache = GenerationCache<String, APITokenRecord>(limit: 256)
 
     init(home: CSIRTHome, database: AppDatabase, clock: @escaping @Sendable () -> Date) {
         self.home = home

@@ -28,7 +28,7 @@ enum IncidentMapping {
             detectedAt: incident.detectedAt, reportedAt: incident.reportedAt, containedAt: incident.containedAt,
             recoveredAt: incident.recoveredAt, closedAt: incident.closedAt, tags: incident.tags, playbookID: playbook?.id,
             playbook: try playbook.map { playbook in
-                try encodedSnapshots.value(for: playbook) { String(decoding: try encoder.encode(playbook), as: UTF8.self) }
+                try encodedSnapshots.value(for: SnapshotKey(playbook: playbook)) { String(decoding: try encoder.encode(playbook), as: UTF8.self) }
             },
             phaseEnteredAt: Dictionary(uniqueKeysWithValues: incident.phaseEnteredAt.map { ($0.key.rawValue, $0.value) }),
             version: incident.version)
@@ -57,7 +57,18 @@ enum IncidentMapping {
     static let snapshots = Memo<String, Playbook>(limit: 256)
 
     /// The other way: a playbook's snapshot as stored, encoded once per playbook.
-    static let encodedSnapshots = Memo<Playbook, String>(limit: 256)
+    static let encodedSnapshots = Memo<SnapshotKey, String>(limit: 256)
+
+    /// A playbook as a memo key: hashed by id and version only (hashing every step of every
+    /// playbook cost more than the rest of storing an incident), still compared whole.
+    struct SnapshotKey: Hashable, Sendable {
+        let playbook: Playbook
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(playbook.id)
+            hasher.combine(playbook.version)
+        }
+    }
 
     static func playbook(_ record: IncidentRecord) throws -> Playbook? {
         try record.playbook.map { text in try snapshots.value(for: text) { try decoder.decode(Playbook.self, from: Data(text.utf8)) } }

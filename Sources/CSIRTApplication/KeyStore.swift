@@ -24,9 +24,21 @@ struct KeyStore {
         try writeOnce(path: home.privateKeyPath(keyID: key.publicKey.keyID), contents: key.pkcs8PEM, mode: 0o600)
     }
 
+    /// Parsed signing keys by their file's identity (device, inode, size, modification time): a
+    /// server signs a checkpoint per batch of changes and need not parse the PEM file each time,
+    /// while a replaced or edited file is read afresh.
+    static let parsedKeys = Memo<String, PrivateKey>(limit: 16)
+
     func activePrivateKey(keyID: String) throws(CSIRTError) -> PrivateKey {
         let path = home.privateKeyPath(keyID: keyID)
-        let key = try Self.loadPrivateKey(path: path)
+        var info = stat()
+        let key: PrivateKey
+        if stat(path, &info) == 0 {
+            let identity = "\(path)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+            key = try mapErrors { try Self.parsedKeys.value(for: identity) { () throws(CSIRTError) in try Self.loadPrivateKey(path: path) } }
+        } else {
+            key = try Self.loadPrivateKey(path: path)  // names the problem (missing, unreadable)
+        }
         guard key.publicKey.keyID == keyID else {
             throw CSIRTError(.input, "\(path): holds key \(key.publicKey.keyID.prefix(16))…, but the database names \(keyID.prefix(16))… as the active signing key")
         }

@@ -10,7 +10,11 @@ public struct PlaybookCatalog: Sendable {
 
     /// `CSIRT_PLAYBOOKS`, else `HOME/playbooks` (filled by `csirt init`), else the `Playbooks/`
     /// folder of the source tree csirt was built from.
-    public static func defaultDirectory(home: CSIRTHome, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// The environment as the process started: read once, since reading it copies every variable
+    /// (a server opens incidents, and so looks for its playbooks, many times a second).
+    public static let launchEnvironment = ProcessInfo.processInfo.environment
+
+    public static func defaultDirectory(home: CSIRTHome, environment: [String: String] = PlaybookCatalog.launchEnvironment) -> String {
         if let explicit = environment["CSIRT_PLAYBOOKS"], !explicit.isEmpty { return explicit }
         let inHome = home.root + "/playbooks"
         if FileManager.default.fileExists(atPath: inHome) { return inHome }
@@ -51,7 +55,8 @@ public struct PlaybookCatalog: Sendable {
         }.get()
     }
 
-    static func parse(directory: String, names: [String]) throws(CSIRTError) -> PlaybookCatalog {        var playbooks: [Playbook] = []
+    static func parse(directory: String, names: [String]) throws(CSIRTError) -> PlaybookCatalog {
+        var playbooks: [Playbook] = []
         var problems: [String] = []
         for name in names {
             switch validate(path: directory + "/" + name) {

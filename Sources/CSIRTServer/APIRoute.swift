@@ -45,6 +45,9 @@ struct APIRoute: Sendable {
         var request: Request
         var context: APIContext
         var caller: APITokenInfo?
+        /// The store's generation, read when the token was checked (nil on open routes): reads
+        /// answered from the service's caches are exactly the store as it was then, or newer.
+        var generation: StoreGeneration?
 
         /// The actor written to the audit log: the token's name.
         var actor: String { caller?.name ?? "anonymous" }

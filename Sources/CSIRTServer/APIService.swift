@@ -14,6 +14,10 @@ public final class APIService: Sendable {
     let maxBodyBytes: Int
     let logger: Logger
     let heavyWork = HeavyWorkLimit(limit: 2)
+    /// Incidents as last read, by the id in the path, and whole list pages, by their query: both
+    /// valid while the store's generation is the one they were read at (see `GenerationCache`).
+    let incidentCache = GenerationCache<String, IncidentDetail>(limit: 1_024)
+    let pageCache = GenerationCache<String, [UInt8]>(limit: 256)
 
     public init(app: CSIRTApplication.Application, maxBodyBytes: Int = APIService.defaultMaxBodyBytes, logger: Logger) {
         self.app = app
@@ -48,9 +52,9 @@ public final class APIService: Sendable {
             let access = route.access
             let handler = route.handler
             router.on(RouterPath(route.routerPath), method: route.method) { [self] request, context in
-                let caller = try await authorize(request, access: access)
+                let (caller, generation) = try authorize(request, access: access)
                 context.caller.token = caller
-                var call = APIRoute.Call(request: request, context: context, caller: caller)
+                var call = APIRoute.Call(request: request, context: context, caller: caller, generation: generation)
                 return try await handler(&call)
             }
         }
@@ -58,8 +62,8 @@ public final class APIService: Sendable {
     }
 
     /// 401 without a valid token, 403 when the token's role may not.
-    func authorize(_ request: Request, access: APIRoute.Access) async throws -> APITokenInfo? {
-        if access == .open { return nil }
+    func authorize(_ request: Request, access: APIRoute.Access) throws -> (APITokenInfo?, StoreGeneration?) {
+        if access == .open { return (nil, nil) }
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"csirt\""]
         guard let header = request.headers[.authorization] else {
             throw Problem(.unauthorized, "no Authorization header; send Authorization: Bearer TOKEN (csirt token create)", headers: challenge)
@@ -69,13 +73,14 @@ public final class APIService: Sendable {
         }
         let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         let app = self.app
-        guard let token = try read({ () throws(CSIRTError) in try app.authenticate(bearer: secret) }) else {
+        let generation = try read { () throws(CSIRTError) in try app.generation() }
+        guard let token = try read({ () throws(CSIRTError) in try app.authenticate(bearer: secret, at: generation) }) else {
             throw Problem(.unauthorized, "the token is unknown or revoked", headers: challenge)
         }
         guard access.allows(token.role) else {
             throw Problem(.forbidden, "token \(token.name) has role \(token.role.rawValue), which may not \(access.name.replacingOccurrences(of: "-", with: " "))")
         }
-        return token
+        return (token, generation)
     }
 
     /// Runs blocking work (SQLite, the audit log, OpenSSL) on the blocking pool, so that a slow

@@ -61,9 +61,45 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
         self.version = version
     }
 
+    /// The JSON of the list and map columns, as GRDB's Codable support writes it.
+    static let columnEncoder = IncidentRecord.databaseJSONEncoder(for: "assets")
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try columnEncoder.encode(value), as: UTF8.self)
+    }
+
+    /// Writes the row with one cached statement, the same columns and values as GRDB's `insert`
+    /// and `update` would (times through `StoredTime`), without building a persistence container
+    /// and a statement per call: a server writes one per change.
+    public func write(_ db: Database, insert: Bool) throws {
+        var values: [DatabaseValue] = [
+            year.databaseValue, number.databaseValue, title.databaseValue, description.databaseValue, category.databaseValue,
+            severity.databaseValue, segment.databaseValue, try Self.json(assets).databaseValue, personalData.databaseValue,
+            reporter.databaseValue, assignee.databaseValue, status.databaseValue, StoredTime.value(detectedAt), StoredTime.value(reportedAt),
+            StoredTime.value(containedAt), StoredTime.value(recoveredAt), StoredTime.value(closedAt), try Self.json(tags).databaseValue,
+            playbookID.databaseValue, playbook.databaseValue, try Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
+        ]
+        let columns = ["year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData", "reporter",
+                       "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt", "tags", "playbookID",
+                       "playbook", "phaseEnteredAt", "version"]
+        let sql: String
+        if insert {
+            sql = "INSERT INTO incident (id, \(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: columns.count)))"
+            values.insert(id.databaseValue, at: 0)
+        } else {
+            sql = "UPDATE incident SET \(columns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?"
+            values.append(id.databaseValue)
+        }
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.execute(arguments: StatementArguments(values))
+        if !insert && db.changesCount != 1 {
+            throw DatabaseError(message: "incident \(id): no row to update")
+        }
+    }
+
     /// The next number in `year`, without gaps (call inside the write transaction).
     public static func nextNumber(year: Int, _ db: Database) throws -> Int {
-        (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM incident WHERE year = ?", arguments: [year]) ?? 0) + 1
+        (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(number) FROM incident WHERE year = ?"), arguments: [year]) ?? 0) + 1
     }
 }
 

@@ -16,11 +16,13 @@ public struct Setting: Codable, Sendable, FetchableRecord, PersistableRecord {
         self.value = value
     }
 
+    // Cached statements: every change reads and writes the audit position.
     public static func value(_ name: String, _ db: Database) throws -> String? {
-        try Setting.fetchOne(db, key: name)?.value
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE name = ?"), arguments: [name])
     }
 
     public static func set(_ name: String, _ value: String, _ db: Database) throws {
-        try Setting(name: name, value: value).save(db)
+        try db.cachedStatement(sql: "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .execute(arguments: [name, value])
     }
 }

@@ -27,7 +27,7 @@ public struct SigningKeyRecord: Codable, Sendable, Equatable, FetchableRecord, P
     }
 
     public static func active(_ db: Database) throws -> SigningKeyRecord? {
-        try SigningKeyRecord.filter(Column("status") == Status.active.rawValue).fetchOne(db)
+        try SigningKeyRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM signingKey WHERE status = ?"), arguments: [Status.active.rawValue])
     }
 
     public static func all(_ db: Database) throws -> [SigningKeyRecord] {

@@ -26,6 +26,13 @@ public struct ReportingRules: Sendable, Equatable, Codable {
     }
 
     public static let standard = ReportingRules()
+
+    /// The Gregorian calendar in the rules' zone (Asia/Tokyo when the identifier is unknown).
+    public var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZoneIdentifier) ?? TimeZone(identifier: "Asia/Tokyo")!
+        return calendar
+    }
 }
 
 public enum LegalReporting {
@@ -48,8 +55,7 @@ public enum LegalReporting {
     /// the day of awareness itself is not counted unless the period starts at 00:00 (Civil Code
     /// Art. 140), and the period ends at 24:00 of its last day (Art. 141).
     public static func deadline(days: Int, after awareness: Date, rules: ReportingRules) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: rules.timeZoneIdentifier) ?? TimeZone(identifier: "Asia/Tokyo")!
+        let calendar = rules.calendar
         let startOfAwarenessDay = calendar.startOfDay(for: awareness)
         let firstDayCounts = startOfAwarenessDay == awareness
         return calendar.date(byAdding: .day, value: firstDayCounts ? days : days + 1, to: startOfAwarenessDay)!

@@ -43,6 +43,11 @@ struct IncidentRoutes {
             filter.after = id
         }
         try query.rejectUnknown(["status", "severity", "category", "segment", "assignee", "from", "to", "open", "limit", "cursor"])
+        // A page already written at this generation is the same page (the query is its key).
+        let key = call.request.uri.query ?? ""
+        if let generation = call.generation, let page = service.pageCache.value(key, at: generation) {
+            return JSONResponse.raw(page, contentType: "application/json")
+        }
         // One more than asked tells whether there is a next page.
         filter.limit = limit + 1
         let app = service.app
@@ -61,13 +66,20 @@ struct IncidentRoutes {
             bytes.append(contentsOf: "null".utf8)
         }
         bytes.append(contentsOf: "}\n".utf8)
+        if let generation = call.generation { service.pageCache.store(bytes, for: key, at: generation) }
         return JSONResponse.raw(bytes, contentType: "application/json")
     }
 
     @Sendable func show(_ call: inout APIRoute.Call) async throws -> Response {
         let id = call.parameter("id")
         let app = service.app
-        let detail = try service.read { () throws(CSIRTError) in try app.incident(id, withPlaybook: false) }
+        let detail: IncidentDetail
+        if let generation = call.generation, let known = service.incidentCache.value(id, at: generation) {
+            detail = known
+        } else {
+            detail = try service.read { () throws(CSIRTError) in try app.incident(id, withPlaybook: false) }
+            if let generation = call.generation { service.incidentCache.store(detail, for: id, at: generation) }
+        }
         let tag = Self.entityTag(detail.incident.version)
         if let none = call.request.headers[.ifNoneMatch], none.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             return Response(status: .notModified, headers: [.eTag: tag])
