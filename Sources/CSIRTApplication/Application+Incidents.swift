@@ -231,13 +231,17 @@ extension Application {
             """)
         for task in tasks {
             let row = IncidentMapping.record(task, incidentID: record.id)
-            try insertTask.execute(arguments: [row.incidentID, row.taskID, row.kind, row.phase, row.titleJa, row.titleEn, row.owner, row.required,
-                                               row.evidenceRequired, StoredTime.value(row.dueAt), row.state, row.evidence, row.reason,
-                                               StoredTime.value(row.completedAt), row.completedBy, row.position])
+            // Bound once, then executed: GRDB's `execute(arguments:)` nests a closure per argument,
+            // which cost more than SQLite's insert itself.
+            try insertTask.setArguments([row.incidentID, row.taskID, row.kind, row.phase, row.titleJa, row.titleEn, row.owner, row.required,
+                                         row.evidenceRequired, StoredTime.value(row.dueAt), row.state, row.evidence, row.reason,
+                                         StoredTime.value(row.completedAt), row.completedBy, row.position])
+            try insertTask.execute()
         }
         let insertEvent = try db.cachedStatement(sql: "INSERT INTO incidentEvent (incidentID, time, author, kind, text) VALUES (?, ?, ?, ?, ?)")
         for event in events {
-            try insertEvent.execute(arguments: [record.id, StoredTime.value(event.time), event.author, event.kind.rawValue, event.text])
+            try insertEvent.setArguments([record.id, StoredTime.value(event.time), event.author, event.kind.rawValue, event.text])
+            try insertEvent.execute()
         }
     }
 

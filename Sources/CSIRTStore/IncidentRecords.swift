@@ -91,7 +91,8 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
             values.append(id.databaseValue)
         }
         let statement = try db.cachedStatement(sql: sql)
-        try statement.execute(arguments: StatementArguments(values))
+        try statement.setArguments(StatementArguments(values))
+        try statement.execute()
         if !insert && db.changesCount != 1 {
             throw DatabaseError(message: "incident \(id): no row to update")
         }
