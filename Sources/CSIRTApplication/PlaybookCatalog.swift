@@ -36,8 +36,52 @@ public struct PlaybookCatalog: Sendable {
 
     static let memo = Memo<Fingerprint, Result<PlaybookCatalog, CSIRTError>>(limit: 16)
 
+    /// The last catalog loaded, with the directory's and its files' modification times: while none
+    /// has changed, it is the catalog (a file added, removed or renamed changes the directory's).
+    /// Cheaper than listing the directory, which a server would do for every incident it opens.
+    static let lastLoaded = LastLoaded()
+
+    final class LastLoaded: @unchecked Sendable {
+        struct Entry {
+            var directory: String
+            var directoryStamp: FileStamp
+            var files: [(path: String, stamp: FileStamp)]
+            var catalog: PlaybookCatalog
+        }
+        private let lock = NSLock()
+        private var entry: Entry?
+
+        func catalog(directory: String) -> PlaybookCatalog? {
+            guard let entry = lock.withLock({ self.entry }), entry.directory == directory,
+                  FileStamp(path: directory) == entry.directoryStamp,
+                  entry.files.allSatisfy({ FileStamp(path: $0.path) == $0.stamp }) else { return nil }
+            return entry.catalog
+        }
+
+        func remember(_ entry: Entry) {
+            lock.withLock { self.entry = entry }
+        }
+    }
+
+    /// Size and modification time of a file, or nil when it cannot be read.
+    struct FileStamp: Equatable {
+        var size: Int
+        var seconds: Int
+        var nanoseconds: Int
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            size = Int(info.st_size)
+            seconds = Int(info.st_mtim.tv_sec)
+            nanoseconds = Int(info.st_mtim.tv_nsec)
+        }
+    }
+
     /// The catalog, parsed again only when a file in the directory was added, removed or changed.
     public static func load(directory: String) throws(CSIRTError) -> PlaybookCatalog {
+        if let known = lastLoaded.catalog(directory: directory) { return known }
+        let directoryStamp = FileStamp(path: directory)
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
@@ -45,14 +89,20 @@ public struct PlaybookCatalog: Sendable {
             throw CSIRTError(.input, "\(directory): cannot read the playbooks directory (set CSIRT_PLAYBOOKS)")
         }
         var fingerprint = Fingerprint(directory: directory, files: [])
+        // Stamped before parsing: a file changed meanwhile is parsed again next time.
+        var files: [(path: String, stamp: FileStamp)] = []
         for name in names {
-            var info = stat()
-            guard stat(directory + "/" + name, &info) == 0 else { return try parse(directory: directory, names: names) }
-            fingerprint.files.append("\(name)\u{0}\(info.st_size)\u{0}\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+            guard let stamp = FileStamp(path: directory + "/" + name) else { return try parse(directory: directory, names: names) }
+            files.append((directory + "/" + name, stamp))
+            fingerprint.files.append("\(name)\u{0}\(stamp.size)\u{0}\(stamp.seconds).\(stamp.nanoseconds)")
         }
-        return try memo.value(for: fingerprint) { () -> Result<PlaybookCatalog, CSIRTError> in
+        let catalog = try memo.value(for: fingerprint) { () -> Result<PlaybookCatalog, CSIRTError> in
             do throws(CSIRTError) { return .success(try parse(directory: directory, names: names)) } catch { return .failure(error) }
         }.get()
+        if let directoryStamp {
+            lastLoaded.remember(.init(directory: directory, directoryStamp: directoryStamp, files: files, catalog: catalog))
+        }
+        return catalog
     }
 
     static func parse(directory: String, names: [String]) throws(CSIRTError) -> PlaybookCatalog {
