@@ -35,7 +35,7 @@ let package = Package(
         // The hash-chained, signed audit log: format, writer, verifier.
         .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
         // The SQLite store (GRDB, WAL).
-        .target(name: "CSIRTStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CSIRTStore", dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")]),
         // The one application layer every command (and later every HTTP route) calls.
         .target(
             name: "CSIRTApplication",

@@ -10,36 +10,43 @@ public enum RFC3339 {
     /// Written by hand: Foundation's formatters cost tens of microseconds a call, which a list of
     /// thousands of incidents notices.
     public static func format(_ date: Date, offsetSeconds: Int) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(offsetSeconds)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
         var out: [UInt8] = []
         out.reserveCapacity(25)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(48 + rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4); out.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2); out.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2); out.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2); out.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
+        writeCivilTime(time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(offsetSeconds), separator: UInt8(ascii: "T"), to: &out)
         if offsetSeconds == 0 {
             out.append(UInt8(ascii: "Z"))
         } else {
             out.append(UInt8(ascii: offsetSeconds > 0 ? "+" : "-"))
             let minutes = abs(offsetSeconds) / 60
-            digits(minutes / 60, 2); out.append(UInt8(ascii: ":"))
-            digits(minutes % 60, 2)
+            writeDigits(minutes / 60, 2, to: &out); out.append(UInt8(ascii: ":"))
+            writeDigits(minutes % 60, 2, to: &out)
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `YYYY-MM-DD`, `separator`, `HH:MM:SS` of `seconds` since 1970 (already in the wanted zone).
+    public static func writeCivilTime(_ seconds: time_t, separator: UInt8, to out: inout [UInt8]) {
+        var seconds = seconds
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        writeDigits(Int(parts.tm_year) + 1900, 4, to: &out); out.append(UInt8(ascii: "-"))
+        writeDigits(Int(parts.tm_mon) + 1, 2, to: &out); out.append(UInt8(ascii: "-"))
+        writeDigits(Int(parts.tm_mday), 2, to: &out); out.append(separator)
+        writeDigits(Int(parts.tm_hour), 2, to: &out); out.append(UInt8(ascii: ":"))
+        writeDigits(Int(parts.tm_min), 2, to: &out); out.append(UInt8(ascii: ":"))
+        writeDigits(Int(parts.tm_sec), 2, to: &out)
+    }
+
+    /// `value` in exactly `count` decimal digits, zero-padded.
+    public static func writeDigits(_ value: Int, _ count: Int, to out: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(48 + rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Accepts exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (leap second allowed).

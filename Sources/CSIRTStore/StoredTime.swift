@@ -1,3 +1,4 @@
+import AuditLog
 import Foundation
 import GRDB
 
@@ -8,35 +9,12 @@ import GRDB
 public enum StoredTime {
     public static func text(_ date: Date) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
-        var seconds = time_t((milliseconds / 1000).rounded(.down))
-        let fraction = Int(milliseconds - Double(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let seconds = (milliseconds / 1000).rounded(.down)
         var out: [UInt8] = []
         out.reserveCapacity(23)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(48 + rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4)
-        out.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        out.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        out.append(UInt8(ascii: " "))
-        digits(Int(parts.tm_hour), 2)
-        out.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        out.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
+        RFC3339.writeCivilTime(time_t(seconds), separator: UInt8(ascii: " "), to: &out)
         out.append(UInt8(ascii: "."))
-        digits(fraction, 3)
+        RFC3339.writeDigits(Int(milliseconds - seconds * 1000), 3, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
