@@ -69,23 +69,23 @@ extension Application {
     /// The live token a bearer secret belongs to, or nil. The secret is hashed and the stored hash
     /// compared in constant time, so neither the lookup nor the comparison tells how close a guess was.
     public func authenticate(bearer secret: String) throws(CSIRTError) -> APITokenInfo? {
-        try authenticate(bearer: secret, at: generation())
+        try authenticate(bearer: secret, at: nil)
     }
 
     /// The same, for a caller that has just read the store's generation (`generation()`): a token
     /// seen at that generation is not looked up again. Only live tokens are remembered, so a
-    /// stream of wrong guesses cannot fill the cache.
-    public func authenticate(bearer secret: String, at generation: StoreGeneration) throws(CSIRTError) -> APITokenInfo? {
+    /// stream of wrong guesses cannot fill the cache. Without a generation it is looked up.
+    public func authenticate(bearer secret: String, at generation: StoreGeneration?) throws(CSIRTError) -> APITokenInfo? {
         guard secret.hasPrefix(Self.tokenPrefix), secret.utf8.count == Self.tokenPrefix.utf8.count + 64 else { return nil }
         let hash = Hex.encode(SHA256.hash(secret))
-        var record = tokenCache.value(hash, at: generation)
+        var record = generation.flatMap { tokenCache.value(hash, at: $0) }
         if record == nil {
             record = try mapErrors {
                 try database.readOneStatement { db in
                     try APITokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apiToken WHERE tokenHash = ?"), arguments: [hash])
                 }
             }
-            if let record, record.revokedAt == nil { tokenCache.store(record, for: hash, at: generation) }
+            if let record, record.revokedAt == nil, let generation { tokenCache.store(record, for: hash, at: generation) }
         }
         guard let record, Self.constantTimeEqual(Array(record.tokenHash.utf8), Array(hash.utf8)), record.revokedAt == nil,
               let role = APIRole(rawValue: record.role) else { return nil }
