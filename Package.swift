@@ -30,17 +30,19 @@ let package = Package(
         .target(name: "Incidents"),
         // Firewall rulesets, the three-layer policies and their exact analysis: pure domain, no I/O.
         .target(name: "Segmentation", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
-        // csirt's YAML formats (playbooks, site descriptions), every problem located as file:line:column.
-        .target(name: "YAMLFormats", dependencies: ["Incidents", "Segmentation", .product(name: "Yams", package: "Yams")]),
+        // csirt's YAML formats (playbooks, site descriptions, control catalogs), every problem located as file:line:column.
+        .target(name: "YAMLFormats", dependencies: ["Incidents", "Segmentation", "Reports", .product(name: "Yams", package: "Yams")]),
         // The hash-chained, signed audit log: format, writer, verifier.
         .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
+        // Compliance reports: control catalogs, their evaluation from evidence, every format. No I/O.
+        .target(name: "Reports", dependencies: ["Incidents", "AuditLog"]),
         // The SQLite store (GRDB, WAL).
         .target(name: "CSIRTStore", dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")]),
         // The one application layer every command (and later every HTTP route) calls.
         .target(
             name: "CSIRTApplication",
             dependencies: [
-                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats",
+                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats", "Reports",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "csirt",
-            dependencies: ["CSIRTApplication", "CSIRTServer", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSIRTApplication", "CSIRTServer", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
         // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
         .executableTarget(
@@ -78,6 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "YAMLFormats", "Incidents", "AuditLog", "TestSupport"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport",

@@ -18,14 +18,7 @@ extension NodeReader {
         guard let top = fields(root, "the playbook", required: ["id", "version", "title", "categories", "phases"],
                                optional: ["description", "references", "notifications"]) else { return nil }
         let id = identifier(top["id"], "id")
-        var version: Int? = nil
-        if let node = top["version"] {
-            if case .scalar(let scalar) = node, let number = Int(scalar.string), number >= 1 {
-                version = number
-            } else {
-                problem(node, "version must be an integer ≥ 1")
-            }
-        }
+        let version = positiveInteger(top["version"], "version")
         let title = localized(top["title"], "title")
         let description = localized(top["description"], "description")
         var categories: [IncidentCategory] = []

@@ -1,0 +1,71 @@
+import Foundation
+import Incidents
+
+/// A compliance report: every control's result and the evidence behind them, for one period. The
+/// same evidence and catalog give the same report, and every format writes it in a stable order.
+public struct ComplianceReport: Sendable {
+    public var catalog: ControlCatalog
+    public var evidence: ComplianceEvidence
+    public var results: [ControlResult]
+    public var statistics: IncidentStatistics
+
+    public init(catalog: ControlCatalog, evidence: ComplianceEvidence) {
+        self.catalog = catalog
+        self.evidence = evidence
+        self.results = ControlEvaluation.evaluate(catalog, evidence)
+        self.statistics = IncidentStatistics(evidence)
+    }
+
+    public func count(_ status: ControlStatus) -> Int { results.filter { $0.status == status }.count }
+
+    /// Any failing control fails the report (exit 1), so that cron can act on it.
+    public var failed: Bool { results.contains { $0.status == .fail } }
+}
+
+/// Incidents logged in the period, and how fast those contained or closed in it were handled.
+public struct IncidentStatistics: Sendable, Equatable {
+    public var logged: Int
+    public var byCategory: [(IncidentCategory, Int)]
+    public var bySeverity: [(Severity, Int)]
+    public var bySegment: [(AffectedSegment, Int)]
+    /// Hours from detection, over incidents contained (closed) in the period.
+    public var containHours: [Double]
+    public var closeHours: [Double]
+    public var overdueSteps: Int
+    public var lateSteps: Int
+    public var overdueReports: Int
+    public var lateReports: Int
+
+    init(_ evidence: ComplianceEvidence) {
+        let period = evidence.period
+        let logged = evidence.incidents.filter { period.contains($0.reportedAt) }
+        self.logged = logged.count
+        byCategory = IncidentCategory.allCases.map { category in (category, logged.filter { $0.category == category }.count) }
+        bySeverity = Severity.allCases.reversed().map { severity in (severity, logged.filter { $0.severity == severity }.count) }
+        bySegment = AffectedSegment.allCases.map { segment in (segment, logged.filter { $0.segment == segment }.count) }
+        containHours = evidence.incidents.compactMap { incident in
+            incident.containedAt.flatMap { period.contains($0) ? max(0, $0.timeIntervalSince(incident.detectedAt) / 3_600) : nil }
+        }.sorted()
+        closeHours = evidence.incidents.compactMap { incident in
+            guard incident.status == .closed, let closed = incident.closedAt, period.contains(closed) else { return nil }
+            return max(0, closed.timeIntervalSince(incident.detectedAt) / 3_600)
+        }.sorted()
+        let openAtEnd = Set(evidence.incidents.filter { $0.isOpen(at: period.end) }.map(\.id))
+        func overdue(_ task: TaskEvidence) -> Bool {
+            guard let due = task.dueAt else { return false }
+            return due < period.end && task.isOutstanding(at: period.end)
+        }
+        let steps = evidence.tasks.filter { $0.kind == .step && $0.required }
+        overdueSteps = steps.filter { overdue($0) && openAtEnd.contains($0.incidentID) }.count
+        lateSteps = steps.filter { $0.wasDoneLate(in: period) }.count
+        let reports = evidence.tasks.filter { $0.kind == .legalReport }
+        overdueReports = reports.filter(overdue).count
+        lateReports = reports.filter { $0.wasDoneLate(in: period) }.count
+    }
+
+    public static func == (a: IncidentStatistics, b: IncidentStatistics) -> Bool {
+        a.logged == b.logged && a.byCategory.elementsEqual(b.byCategory, by: ==) && a.bySeverity.elementsEqual(b.bySeverity, by: ==)
+            && a.bySegment.elementsEqual(b.bySegment, by: ==) && a.containHours == b.containHours && a.closeHours == b.closeHours
+            && a.overdueSteps == b.overdueSteps && a.lateSteps == b.lateSteps && a.overdueReports == b.overdueReports && a.lateReports == b.lateReports
+    }
+}
