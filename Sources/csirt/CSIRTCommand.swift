@@ -14,7 +14,7 @@ struct CSIRTCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 the thing checked failed, 2 usage or input error.
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, IncidentCommand.self, PlaybookCommand.self, CheckCommand.self, AuditCommand.self, TokenCommand.self, ServeCommand.self, ConfigCommand.self]
+        subcommands: [InitCommand.self, IncidentCommand.self, PlaybookCommand.self, CheckCommand.self, AuditCommand.self, ReportCommand.self, TokenCommand.self, ServeCommand.self, ConfigCommand.self]
     )
 
     /// Runs the command and exits with csirt's codes: 0 ok, 1 check failed, 2 usage or input error.

@@ -1,0 +1,162 @@
+import AuditLog
+import CSIRTCrypto
+import CSIRTStore
+import Foundation
+import GRDB
+import Incidents
+import Reports
+import YAMLFormats
+
+/// The formats `csirt report compliance` writes.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case md, json, csv
+
+    public func encode(_ report: ComplianceReport, language: ReportLanguage) -> [UInt8] {
+        switch self {
+        case .md: ComplianceMarkdown.encode(report, language: language)
+        case .json: ComplianceJSON.encode(report, language: language)
+        case .csv: ComplianceCSV.encode(report, language: language)
+        }
+    }
+}
+
+/// A rendered report and the audit entry that recorded it.
+public struct ProducedReport: Sendable {
+    public var report: ComplianceReport
+    public var bytes: [UInt8]
+    public var receipt: AppendReceipt
+}
+
+extension Application {
+    /// The control catalog: `path`, else `controls.yaml` where the segmentation policies are
+    /// found (`CSIRT_POLICIES`, `HOME/policies`, the shipped `Policies/`).
+    public func controlCatalog(path: String?) throws(CSIRTError) -> ControlCatalog {
+        let file = path ?? PolicyCatalog.defaultDirectory(home: home) + "/controls.yaml"
+        let bytes = try InputFile.read(file, limit: 4 << 20, what: "a control catalog")
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw CSIRTError(.input, "\(file): not UTF-8 text") }
+        do {
+            return try ControlCatalogDecoder.decode(text, file: file)
+        } catch {
+            throw CSIRTError(.input, YAMLProblems.summary(error))
+        }
+    }
+
+    /// The period `[start, end)` as the legal calendar counts days: `from` and `to` are dates
+    /// (`to` included) or times, and the end is never later than now; neither gives the last full
+    /// calendar month.
+    public func reportPeriod(from: String?, to: String?) throws(CSIRTError) -> ReportPeriod {
+        let calendar = try reportingRules().calendar
+        switch (from, to) {
+        case (nil, nil):
+            let thisMonth = calendar.dateInterval(of: .month, for: clock())!.start
+            return ReportPeriod(start: calendar.date(byAdding: .month, value: -1, to: thisMonth)!, end: thisMonth)
+        case (let from?, let to?):
+            let start = try TimeInput.parse(from, zone: calendar.timeZone, what: "--from")
+            var end = try TimeInput.parse(to, zone: calendar.timeZone, what: "--to")
+            // A date alone means the whole day: the period ends at the next midnight.
+            if to.trimmingCharacters(in: .whitespaces).count == 10 { end = calendar.date(byAdding: .day, value: 1, to: end)! }
+            // A period cannot end in the future: what is overdue "at its end" is not known yet.
+            end = min(end, clock())
+            guard start < end else { throw CSIRTError(.input, "--from \(from) is not before the end of --to \(to) (nor before now)") }
+            return ReportPeriod(start: start, end: end)
+        default:
+            throw CSIRTError(.input, "give both --from and --to, or neither (the last full calendar month)")
+        }
+    }
+
+    /// Everything the controls are evaluated on, as the store and the audit log stand now.
+    public func complianceEvidence(period: ReportPeriod) throws(CSIRTError) -> ComplianceEvidence {
+        let end = StoredTime.text(period.end), start = StoredTime.text(period.start)
+        let (sites, incidents, tasks) = try mapErrors {
+            try database.read { db in
+                var sites: [SiteEvidence] = []
+                let runs = try Row.fetchAll(db, sql: """
+                    SELECT id, site, model, policyID, checkedAt, violations, warnings FROM segmentationRun
+                    WHERE id IN (SELECT MAX(id) FROM segmentationRun WHERE checkedAt < ? GROUP BY site) ORDER BY site
+                    """, arguments: [end])
+                for run in runs {
+                    let runID: Int64 = run[0]
+                    var byRule: [String: Int] = [:]
+                    for row in try Row.fetchAll(db, sql: """
+                        SELECT COALESCE(ruleID, ''), COUNT(*) FROM segmentationFinding WHERE runID = ? AND level = 'violation' GROUP BY 1
+                        """, arguments: [runID]) {
+                        byRule[row[0]] = row[1]
+                    }
+                    sites.append(SiteEvidence(site: run[1], model: run[2], policyID: run[3], runID: runID, checkedAt: run[4],
+                                              violations: run[5], warnings: run[6], violationsByRule: byRule))
+                }
+                var incidents: [IncidentEvidence] = []
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT id, category, severity, segment, status, detectedAt, reportedAt, containedAt, closedAt FROM incident WHERE reportedAt < ?
+                    """, arguments: [end])
+                while let row = try rows.next() {
+                    let id: String = row[0]
+                    guard let category = IncidentCategory(rawValue: row[1]), let severity = Severity(rawValue: row[2]),
+                          let segment = AffectedSegment(rawValue: row[3]), let status = IncidentStatus(rawValue: row[4]) else {
+                        throw CSIRTError(.failed, "\(id): the stored incident is damaged")
+                    }
+                    incidents.append(IncidentEvidence(id: id, category: category, severity: severity, segment: segment, status: status,
+                                                      detectedAt: row[5], reportedAt: row[6], containedAt: row[7], closedAt: row[8]))
+                }
+                // Only tasks that can matter: due before the end, and not finished before the start.
+                var tasks: [TaskEvidence] = []
+                let taskRows = try Row.fetchCursor(db, sql: """
+                    SELECT incidentID, taskID, kind, required, dueAt, state, completedAt FROM incidentTask
+                    WHERE dueAt < ? AND (completedAt IS NULL OR completedAt >= ?)
+                    """, arguments: [end, start])
+                while let row = try taskRows.next() {
+                    let kind: String = row[2]
+                    let state = IncidentTask.State(rawValue: row[5]) ?? .open
+                    tasks.append(TaskEvidence(incidentID: row[0], taskID: row[1],
+                                              kind: kind == IncidentTask.Kind.legal.rawValue ? .legalReport : kind == IncidentTask.Kind.step.rawValue ? .step : .notification,
+                                              required: row[3], dueAt: row[4], state: state, completedAt: row[6]))
+                }
+                return (sites, incidents, tasks)
+            }
+        }
+        return ComplianceEvidence(period: period, sites: sites, incidents: incidents, tasks: tasks, audit: try auditEvidence(),
+                                  playbooks: playbookEvidence())
+    }
+
+    /// `csirt audit verify` with its defaults, and the head it reached.
+    func auditEvidence() throws(CSIRTError) -> AuditEvidence {
+        do {
+            let verification = try AuditVerification.verify(home: home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+            let head = verification.lastCheckpoint
+            return AuditEvidence(problem: verification.failure?.description, headSeq: head?.size ?? 0, headHash: head?.head.hex ?? "")
+        } catch {
+            return AuditEvidence(problem: error.message, headSeq: 0, headHash: "")
+        }
+    }
+
+    func playbookEvidence() -> PlaybookEvidence {
+        do {
+            let catalog = try playbookCatalog()
+            return PlaybookEvidence(problem: nil, uncovered: IncidentCategory.allCases.filter { catalog.playbook(for: $0) == nil })
+        } catch {
+            return PlaybookEvidence(problem: error.message, uncovered: [])
+        }
+    }
+
+    /// Builds the report, renders it and records that it was produced (`report.compliance`, with
+    /// the output's SHA-256 and the audit head it was built from). `deliver` runs last, after the
+    /// entry is written: a report nobody can find in the audit log is never handed out.
+    public func produceComplianceReport(period: ReportPeriod, controlsPath: String?, format: ReportFormat, language: ReportLanguage,
+                                        actor: String) throws(CSIRTError) -> ProducedReport {
+        let catalog = try controlCatalog(path: controlsPath)
+        let report = ComplianceReport(catalog: catalog, evidence: try complianceEvidence(period: period))
+        let bytes = format.encode(report, language: language)
+        let details: [String: JSONValue] = [
+            "catalog": .string("\(catalog.id)@\(catalog.version)"), "from": .string(RFC3339.format(period.start)), "to": .string(RFC3339.format(period.end)),
+            "format": .string(format.rawValue), "language": .string(language.rawValue), "result": .string(report.failed ? "fail" : "pass"),
+            "pass": .integer(Int64(report.count(.pass))), "fail": .integer(Int64(report.count(.fail))),
+            "not_applicable": .integer(Int64(report.count(.notApplicable))), "manual": .integer(Int64(report.count(.manual))),
+            "audit_head_seq": .integer(report.evidence.audit.headSeq), "audit_head": .string(report.evidence.audit.headHash),
+            "sha256": .string(Hex.encode(SHA256.hash(bytes))),
+        ]
+        let (_, receipt) = try perform { _ in
+            Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "report.compliance", target: "report/\(catalog.id)", details: details))
+        }
+        return ProducedReport(report: report, bytes: bytes, receipt: receipt)
+    }
+}

@@ -1,0 +1,95 @@
+import AuditLog
+import Foundation
+import TestSupport
+import XCTest
+
+/// `csirt report compliance` through the real binary: exit codes for cron, both languages, the
+/// audit entry with the output's digest, and what may differ between two reports of one store.
+final class ReportCLITests: XCTestCase {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/segmentation/alpha").path
+
+    func home(checking site: String) throws -> (TemporaryDirectory, [String: String]) {
+        let directory = TemporaryDirectory()
+        let env = ["CSIRT_HOME": directory.file("home"), "CSIRT_ACTOR": "ciso-suzuki", "LANG": "C"]
+        XCTAssertEqual(try CSIRTBinary.run(["init"], environment: env).status, 0)
+        let check = try CSIRTBinary.run(["check", "segmentation", Self.examples + "/" + site], environment: env)
+        XCTAssertNotEqual(check.status, 2, check.stderr)
+        return (directory, env)
+    }
+
+    static let today = RFC3339.format(Date()).prefix(10)
+
+    func testExitCodeFollowsTheResultAndTheAuditEntryNamesTheOutput() throws {
+        let (directory, env) = try home(checking: "network-noncompliant.yaml")
+        let out = directory.file("report.json")
+        let failing = try CSIRTBinary.run(["report", "compliance", "--from", "2026-01-01", "--to", String(Self.today), "--format", "json", "--out", out],
+                                          environment: env)
+        XCTAssertEqual(failing.status, 1, failing.stderr)
+        XCTAssertEqual(failing.stdout, "")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let controls = try XCTUnwrap(report["controls"] as? [[String: Any]])
+        XCTAssertEqual(controls.first { $0["id"] as? String == "TL-1" }?["status"] as? String, "fail")
+        XCTAssertEqual(controls.first { $0["id"] as? String == "LOG-1" }?["status"] as? String, "pass")
+
+        let log = try String(contentsOfFile: directory.file("home/audit/audit.log"), encoding: .utf8)
+        let entry = try XCTUnwrap(log.split(separator: "\n").map { try CanonicalJSON.parse(Array($0.utf8)) }
+            .last { $0["action"]?.stringValue == "report.compliance" })
+        XCTAssertEqual(entry["actor"]?.stringValue, "ciso-suzuki")
+        let sha256sum = try TestProcess.run("/usr/bin/env", ["sha256sum", out])
+        XCTAssertEqual(entry["details"]?["sha256"]?.stringValue, String(sha256sum.stdout.prefix(64)), "the entry names the bytes written")
+        XCTAssertEqual(entry["details"]?["result"]?.stringValue, "fail")
+        XCTAssertEqual(try CSIRTBinary.run(["audit", "verify"], environment: env).status, 0)
+
+        let (cleanDirectory, clean) = try home(checking: "network.yaml")
+        defer { _ = cleanDirectory }
+        let passing = try CSIRTBinary.run(["report", "compliance", "--from", "2026-01-01", "--to", String(Self.today)], environment: clean)
+        XCTAssertEqual(passing.status, 0, passing.stderr + passing.stdout)
+        XCTAssertTrue(passing.stdout.contains("| TL-1 | The three-layer separation is checked regularly and holds | pass |"), passing.stdout)
+    }
+
+    func testLanguagesAndTwoReportsDifferOnlyInTheHead() throws {
+        let (directory, env) = try home(checking: "network-noncompliant.yaml")
+        defer { _ = directory }
+        let arguments = ["report", "compliance", "--from", "2026-01-01T00:00:00Z", "--to", "2026-11-01T00:00:00Z"]
+        let first = try CSIRTBinary.run(arguments, environment: env)
+        let second = try CSIRTBinary.run(arguments, environment: env)
+        let firstLines = first.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let secondLines = second.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(firstLines.count, secondLines.count)
+        let differing = zip(firstLines, secondLines).filter { $0 != $1 }.map(\.0)
+        // Only the audit head moves (the first report is itself an entry): where the report names it,
+        // and LOG-1's reason, which says up to which entry the log was verified.
+        XCTAssertEqual(differing.count, 2, "\(differing)")
+        XCTAssertTrue(differing.first?.hasPrefix("- Built from the audit log head: seq ") ?? false, "\(differing)")
+        XCTAssertTrue(differing.last?.hasPrefix("| LOG-1 |") ?? false, "\(differing)")
+
+        let japanese = try CSIRTBinary.run(arguments, environment: env.merging(["LANG": "ja_JP.UTF-8"]) { $1 })
+        XCTAssertTrue(japanese.stdout.hasPrefix("# 遵守状況報告書: "), japanese.stdout)
+        let english = try CSIRTBinary.run(arguments + ["--lang", "en"], environment: env.merging(["LANG": "ja_JP.UTF-8"]) { $1 })
+        XCTAssertTrue(english.stdout.hasPrefix("# Compliance report: "), english.stdout)
+    }
+
+    func testBadInputsExit2AndWriteNothing() throws {
+        let (directory, env) = try home(checking: "network.yaml")
+        let badCatalog = directory.write("controls.yaml", "catalog:\n  id: x\n  version: 1\n  title: {ja: a, en: b}\ngroups:\n  - id: g\n    title: {ja: a, en: b}\n    controls:\n      - id: G-1\n        check: manual\n")
+        let out = directory.file("never.md")
+        let cases: [([String], String)] = [
+            (["--controls", badCatalog], "controls.yaml:9:"),
+            (["--controls", directory.file("missing.yaml")], "missing.yaml"),
+            (["--from", "2026-01-01"], "give both --from and --to"),
+            (["--from", "2026-05-01", "--to", "2026-04-01"], "is not before"),
+            (["--from", "yesterday", "--to", "2026-04-01"], "--from \"yesterday\" is not a time"),
+            (["--format", "pdf"], "pdf"),
+        ]
+        let before = try String(contentsOfFile: directory.file("home/audit/audit.log"), encoding: .utf8)
+        for (extra, fragment) in cases {
+            let result = try CSIRTBinary.run(["report", "compliance", "--out", out] + extra, environment: env)
+            XCTAssertEqual(result.status, 2, "\(extra): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(fragment), "\(extra): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(extra) wrote a report")
+        }
+        XCTAssertEqual(try String(contentsOfFile: directory.file("home/audit/audit.log"), encoding: .utf8), before, "a refused report is not audited")
+    }
+}
