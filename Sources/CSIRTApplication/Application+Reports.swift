@@ -9,21 +9,16 @@ import YAMLFormats
 
 /// The formats `csirt report compliance` writes.
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case md, json, csv
-
-    public func encode(_ report: ComplianceReport, language: ReportLanguage) -> [UInt8] {
-        switch self {
-        case .md: ComplianceMarkdown.encode(report, language: language)
-        case .json: ComplianceJSON.encode(report, language: language)
-        case .csv: ComplianceCSV.encode(report, language: language)
-        }
-    }
+    case md, html, json, csv, sarif, oscal
 }
 
 /// A rendered report and the audit entry that recorded it.
 public struct ProducedReport: Sendable {
     public var report: ComplianceReport
     public var bytes: [UInt8]
+    /// The detached signature of `bytes` by the home's signing key (`--sign`), and that key's id.
+    public var signature: [UInt8]?
+    public var signingKeyID: String?
     public var receipt: AppendReceipt
 }
 
@@ -115,7 +110,7 @@ extension Application {
             }
         }
         return ComplianceEvidence(period: period, sites: sites, incidents: incidents, tasks: tasks, audit: try auditEvidence(),
-                                  playbooks: playbookEvidence())
+                                  playbooks: playbookEvidence(), zoneIdentifier: try reportingRules().timeZoneIdentifier)
     }
 
     /// `csirt audit verify` with its defaults, and the head it reached.
@@ -138,14 +133,53 @@ extension Application {
         }
     }
 
+    /// The report's bytes in `format`. SARIF carries the findings of the segmentation runs the
+    /// report used (one SARIF run per site), from their stored documents.
+    public func render(_ report: ComplianceReport, format: ReportFormat, language: ReportLanguage) throws(CSIRTError) -> [UInt8] {
+        switch format {
+        case .md: return ComplianceMarkdown.encode(report, language: language)
+        case .html: return ComplianceHTML.encode(report, language: language)
+        case .json: return ComplianceJSON.encode(report, language: language)
+        case .csv: return ComplianceCSV.encode(report, language: language)
+        case .oscal: return ComplianceOSCAL.encode(report, language: language)
+        case .sarif:
+            var runs: [Any] = []
+            for site in report.evidence.sites.sorted(by: { $0.site < $1.site }) {
+                let record = try segmentationRun(id: site.runID)
+                guard var document = try? JSONDecoder().decode(SegmentationDocument.self, from: Data(record.report.utf8)) else {
+                    throw CSIRTError(.failed, "segmentation run \(site.runID): its stored result cannot be read")
+                }
+                document.run = site.runID
+                guard let log = (try? JSONSerialization.jsonObject(with: SegmentationSARIF.encode(document))) as? [String: Any],
+                      let siteRuns = log["runs"] as? [Any] else {
+                    throw CSIRTError(.failed, "segmentation run \(site.runID): its SARIF could not be made")
+                }
+                runs += siteRuns
+            }
+            let log: [String: Any] = ["$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs]
+            guard let data = try? JSONSerialization.data(withJSONObject: log, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+                throw CSIRTError(.failed, "the SARIF log could not be written")
+            }
+            return Array(data) + [0x0a]
+        }
+    }
+
     /// Builds the report, renders it and records that it was produced (`report.compliance`, with
     /// the output's SHA-256 and the audit head it was built from). `deliver` runs last, after the
     /// entry is written: a report nobody can find in the audit log is never handed out.
     public func produceComplianceReport(period: ReportPeriod, controlsPath: String?, format: ReportFormat, language: ReportLanguage,
-                                        actor: String) throws(CSIRTError) -> ProducedReport {
+                                        sign: Bool = false, actor: String) throws(CSIRTError) -> ProducedReport {
         let catalog = try controlCatalog(path: controlsPath)
         let report = ComplianceReport(catalog: catalog, evidence: try complianceEvidence(period: period))
-        let bytes = format.encode(report, language: language)
+        let bytes = try render(report, format: format, language: language)
+        var signature: (bytes: [UInt8], keyID: String)?
+        if sign {
+            guard let active = try mapErrors({ try database.read { db in try SigningKeyRecord.active(db) } }) else {
+                throw CSIRTError(.input, "\(home.root): no active signing key; run `csirt init`")
+            }
+            let key = try keyStore.activePrivateKey(keyID: active.keyID)
+            signature = (try mapErrors { try key.sign(bytes) }, active.keyID)
+        }
         let details: [String: JSONValue] = [
             "catalog": .string("\(catalog.id)@\(catalog.version)"), "from": .string(RFC3339.format(period.start)), "to": .string(RFC3339.format(period.end)),
             "format": .string(format.rawValue), "language": .string(language.rawValue), "result": .string(report.failed ? "fail" : "pass"),
@@ -153,10 +187,11 @@ extension Application {
             "not_applicable": .integer(Int64(report.count(.notApplicable))), "manual": .integer(Int64(report.count(.manual))),
             "audit_head_seq": .integer(report.evidence.audit.headSeq), "audit_head": .string(report.evidence.audit.headHash),
             "sha256": .string(Hex.encode(SHA256.hash(bytes))),
+            "signed_by": signature.map { .string($0.keyID) } ?? .null,
         ]
         let (_, receipt) = try perform { _ in
             Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "report.compliance", target: "report/\(catalog.id)", details: details))
         }
-        return ProducedReport(report: report, bytes: bytes, receipt: receipt)
+        return ProducedReport(report: report, bytes: bytes, signature: signature?.bytes, signingKeyID: signature?.keyID, receipt: receipt)
     }
 }

@@ -15,9 +15,12 @@ public struct ComplianceEvidence: Sendable {
     public var tasks: [TaskEvidence]
     public var audit: AuditEvidence
     public var playbooks: PlaybookEvidence
+    /// The municipality's zone (the legal calendar's): where months begin in the charts.
+    public var zoneIdentifier: String
 
     public init(period: ReportPeriod, sites: [SiteEvidence], incidents: [IncidentEvidence], tasks: [TaskEvidence], audit: AuditEvidence,
-                playbooks: PlaybookEvidence) {
+                playbooks: PlaybookEvidence, zoneIdentifier: String = "Asia/Tokyo") {
+        self.zoneIdentifier = zoneIdentifier
         self.period = period
         self.sites = sites
         self.incidents = incidents

@@ -93,3 +93,69 @@ final class ReportCLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: directory.file("home/audit/audit.log"), encoding: .utf8), before, "a refused report is not audited")
     }
 }
+
+/// Every format from the real binary: SARIF and OSCAL against their schemas, HTML well-formed and
+/// self-contained, and `--sign` checked with `csirt audit verify-file` and with the openssl CLI.
+final class ReportFormatCLITests: XCTestCase {
+    static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas").path
+
+    func testEveryFormatValidatesAndTheSignatureVerifiesWithOpenSSL() throws {
+        let directory = TemporaryDirectory()
+        let env = ["CSIRT_HOME": directory.file("home"), "CSIRT_ACTOR": "auditor-kato", "LANG": "ja_JP.UTF-8"]
+        XCTAssertEqual(try CSIRTBinary.run(["init"], environment: env).status, 0)
+        _ = try CSIRTBinary.run(["check", "segmentation", ReportCLITests.examples + "/network-noncompliant.yaml"], environment: env)
+        _ = try CSIRTBinary.run(["incident", "open", "--title", "不審なメール", "--category", "phishing", "--severity", "low"], environment: env)
+        let period = ["--from", "2026-01-01", "--to", String(ReportCLITests.today)]
+        var files: [String: String] = [:]
+        for format in ["md", "html", "json", "csv", "sarif", "oscal"] {
+            let out = directory.file("report.\(format)")
+            let result = try CSIRTBinary.run(["report", "compliance", "--format", format, "--out", out, "--sign"] + period, environment: env)
+            XCTAssertEqual(result.status, 1, "\(format): \(result.stderr)")  // the example site violates the policy
+            files[format] = out
+        }
+        let validation = try TestProcess.run("/usr/bin/env", ["python3", "-c", """
+            import json, sys, xml.etree.ElementTree as ET
+            try:
+                import jsonschema
+            except ImportError:
+                print("no jsonschema"); sys.exit(3)
+            schemas, sarif, oscal, html = sys.argv[1:5]
+            jsonschema.Draft7Validator(json.load(open(schemas + "/sarif-schema-2.1.0.json"))).validate(json.load(open(sarif)))
+            text = open(schemas + "/oscal-1.0.6-assessment-results-schema.json").read()
+            text = text.replace("\\\\\\\\p{L}", "[^\\\\\\\\W\\\\\\\\d_]").replace("\\\\\\\\p{N}", "\\\\\\\\d")
+            jsonschema.Draft7Validator(json.loads(text)).validate(json.load(open(oscal)))
+            page = open(html, encoding="utf-8").read()
+            assert page.startswith("<!DOCTYPE html>"), "doctype"
+            root = ET.fromstring(page[page.index("<html"):])
+            assert root.attrib.get("lang") == "ja"
+            svgs = root.findall(".//{http://www.w3.org/2000/svg}svg")
+            assert len(svgs) == 3, len(svgs)
+            for tag in ("script", "link", "img", "iframe"):
+                assert not root.findall(".//" + tag), tag
+            assert "http://" not in page.replace("http://www.w3.org/2000/svg", ""), "an external reference"
+            print("ok")
+            """, Self.schemas, files["sarif"]!, files["oscal"]!, files["html"]!])
+        if validation.status == 3 { throw XCTSkip("python3-jsonschema is not installed") }
+        XCTAssertEqual(validation.status, 0, validation.stderr + validation.stdout)
+
+        let sarif = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files["sarif"]!))) as? [String: Any])
+        let results = ((sarif["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
+        XCTAssertTrue(results.contains { $0["ruleId"] as? String == "MN-01" }, "the violations of the site's latest check")
+
+        let publicKey = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: directory.file("home/keys")).first { $0.hasSuffix(".pub.pem") })
+        let keyPath = directory.file("home/keys/" + publicKey)
+        for (format, file) in files {
+            let ours = try CSIRTBinary.run(["audit", "verify-file", file, "--signature", file + ".sig", "--pubkey", keyPath], environment: env)
+            XCTAssertEqual(ours.status, 0, "\(format): \(ours.stdout) \(ours.stderr)")
+            let openssl = try TestProcess.run("/usr/bin/env", ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", keyPath, "-rawin", "-in", file, "-sigfile", file + ".sig"])
+            XCTAssertEqual(openssl.status, 0, "\(format): \(openssl.stdout) \(openssl.stderr)")
+        }
+        // A changed byte no longer verifies.
+        var tampered = try [UInt8](Data(contentsOf: URL(fileURLWithPath: files["csv"]!)))
+        tampered[tampered.count - 3] ^= 0x01
+        let changed = directory.write("changed.csv", bytes: tampered)
+        XCTAssertEqual(try TestProcess.run("/usr/bin/env", ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", keyPath, "-rawin", "-in", changed,
+                                                            "-sigfile", files["csv"]! + ".sig"]).status, 1)
+        XCTAssertEqual(try CSIRTBinary.run(["report", "compliance", "--sign"], environment: env).status, 2, "--sign needs --out")
+    }
+}

@@ -44,7 +44,7 @@ struct ComplianceReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The control catalog.", valueName: "file"))
     var controls: String?
 
-    @Option(name: .long, help: "Output format: md, json or csv.")
+    @Option(name: .long, help: "Output format: md, html (one self-contained file), json, csv, sarif (SARIF 2.1.0: the segmentation findings) or oscal (OSCAL assessment results).")
     var format: ReportFormat = .md
 
     @Option(name: .long, help: "Language of the report: ja or en (default: from LC_ALL/LC_MESSAGES/LANG).")
@@ -53,11 +53,15 @@ struct ComplianceReportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the report to this file (atomically) instead of stdout.", valueName: "file"))
     var out: String?
 
+    @Flag(name: .long, help: "Also write a detached signature by the home's signing key to FILE.sig (needs --out).")
+    var sign = false
+
     @OptionGroup var homeOptions: HomeOptions
     @OptionGroup var actorOptions: ActorOptions
 
     func validate() throws {
         if let out, out.isEmpty { throw ValidationError("--out needs a file name") }
+        if sign && out == nil { throw ValidationError("--sign writes FILE.sig beside the report: give --out FILE") }
     }
 
     func run() throws {
@@ -72,9 +76,10 @@ struct ComplianceReportCommand: ParsableCommand {
         let period = try app.reportPeriod(from: from, to: to)
         let language = lang ?? ReportLanguage.fromEnvironment(ProcessInfo.processInfo.environment)
         let produced = try app.produceComplianceReport(period: period, controlsPath: controls, format: format, language: language,
-                                                       actor: actorOptions.resolvedActor)
+                                                       sign: sign, actor: actorOptions.resolvedActor)
         if let out {
             try AtomicFile.write(Data(produced.bytes), to: out)
+            if let signature = produced.signature { try AtomicFile.write(Data(signature), to: out + ".sig") }
         } else {
             FileHandle.standardOutput.write(Data(produced.bytes))
         }
