@@ -93,12 +93,13 @@ extension Application {
                     incidents.append(IncidentEvidence(id: id, category: category, severity: severity, segment: segment, status: status,
                                                       detectedAt: row[5], reportedAt: row[6], containedAt: row[7], closedAt: row[8]))
                 }
-                // Only tasks that can matter: due before the end, and not finished before the start.
+                // Only tasks that can matter: due before the end (legal reports: due at all), and not
+                // finished before the start.
                 var tasks: [TaskEvidence] = []
                 let taskRows = try Row.fetchCursor(db, sql: """
                     SELECT incidentID, taskID, kind, required, dueAt, state, completedAt FROM incidentTask
-                    WHERE dueAt < ? AND (completedAt IS NULL OR completedAt >= ?)
-                    """, arguments: [end, start])
+                    WHERE (dueAt < ? OR (kind = ? AND dueAt IS NOT NULL)) AND (completedAt IS NULL OR completedAt >= ?)
+                    """, arguments: [end, IncidentTask.Kind.legal.rawValue, start])
                 while let row = try taskRows.next() {
                     let kind: String = row[2]
                     let state = IncidentTask.State(rawValue: row[5]) ?? .open

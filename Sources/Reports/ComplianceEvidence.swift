@@ -10,8 +10,9 @@ public struct ComplianceEvidence: Sendable {
     public var sites: [SiteEvidence]
     /// Incidents logged before the end.
     public var incidents: [IncidentEvidence]
-    /// Tasks that can matter for the period: due before its end and not done or skipped before
-    /// its start (the application may leave out the others; the evaluation checks again).
+    /// Tasks that can matter for the period: due before its end (legal reports: due at all) and
+    /// not done or skipped before its start (the application may leave out the others; the
+    /// evaluation checks again).
     public var tasks: [TaskEvidence]
     public var audit: AuditEvidence
     public var playbooks: PlaybookEvidence

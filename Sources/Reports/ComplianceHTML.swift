@@ -55,7 +55,7 @@ public enum ComplianceHTML {
             l.pick("封じ込めまでの時間", "Time to contain") + ": " + ComplianceMarkdown.durations(statistics.containHours, l),
             l.pick("終結までの時間", "Time to close") + ": " + ComplianceMarkdown.durations(statistics.closeHours, l),
             l.pick("期限切れの必須手順", "Required steps overdue") + ": \(statistics.overdueSteps); " + l.pick("期限後に完了", "done late") + ": \(statistics.lateSteps)",
-            l.pick("個人情報保護委員会への報告の期限切れ", "PPC reports overdue") + ": \(statistics.overdueReports); " + l.pick("遅延報告", "made late") + ": \(statistics.lateReports)",
+            l.pick("個人情報保護委員会への報告の期限切れ", "PPC reports overdue") + ": \(statistics.overdueReports); " + l.pick("遅延報告", "made late") + ": \(statistics.lateReports); " + l.pick("期限前の未報告", "still due") + ": \(statistics.pendingReports)",
         ] {
             html.element("li", line)
         }

@@ -60,6 +60,7 @@ public enum ComplianceJSON {
                 "time_to_close_seconds": durations(statistics.closeHours),
                 "overdue_steps": .integer(Int64(statistics.overdueSteps)), "late_steps": .integer(Int64(statistics.lateSteps)),
                 "overdue_reports": .integer(Int64(statistics.overdueReports)), "late_reports": .integer(Int64(statistics.lateReports)),
+                "pending_reports": .integer(Int64(statistics.pendingReports)),
             ]),
             "audit": .object(["intact": .bool(evidence.audit.problem == nil), "problem": evidence.audit.problem.map(JSONValue.string) ?? .null]),
             "playbooks": .object([

@@ -53,7 +53,7 @@ public enum ComplianceMarkdown {
         lines.append("- " + l.pick("期限切れの必須手順", "Required steps overdue") + ": \(statistics.overdueSteps); "
             + l.pick("期限後に完了", "done late") + ": \(statistics.lateSteps)")
         lines.append("- " + l.pick("個人情報保護委員会への報告の期限切れ", "PPC reports overdue") + ": \(statistics.overdueReports); "
-            + l.pick("遅延報告", "made late") + ": \(statistics.lateReports)")
+            + l.pick("遅延報告", "made late") + ": \(statistics.lateReports); " + l.pick("期限前の未報告", "still due") + ": \(statistics.pendingReports)")
         lines.append("")
         lines.append("### " + l.pick("監査ログとプレイブック", "Audit log and playbooks"))
         lines.append("")

@@ -37,6 +37,8 @@ public struct IncidentStatistics: Sendable, Equatable {
     public var lateSteps: Int
     public var overdueReports: Int
     public var lateReports: Int
+    /// Reports to the PPC not yet made whose deadline is still ahead at the end of the period.
+    public var pendingReports: Int
 
     init(_ evidence: ComplianceEvidence) {
         let period = evidence.period
@@ -86,12 +88,13 @@ public struct IncidentStatistics: Sendable, Equatable {
         let reports = evidence.tasks.filter { $0.kind == .legalReport }
         overdueReports = reports.filter(overdue).count
         lateReports = reports.filter { $0.wasDoneLate(in: period) }.count
+        pendingReports = reports.filter { task in task.dueAt.map { $0 >= period.end } ?? false && task.isOutstanding(at: period.end) }.count
     }
 
     public static func == (a: IncidentStatistics, b: IncidentStatistics) -> Bool {
         a.logged == b.logged && a.byCategory.elementsEqual(b.byCategory, by: ==) && a.bySeverity.elementsEqual(b.bySeverity, by: ==)
             && a.bySegment.elementsEqual(b.bySegment, by: ==) && a.containHours == b.containHours && a.closeHours == b.closeHours
             && a.byMonth.elementsEqual(b.byMonth, by: { $0.month == $1.month && $0.counts == $1.counts })
-            && a.overdueSteps == b.overdueSteps && a.lateSteps == b.lateSteps && a.overdueReports == b.overdueReports && a.lateReports == b.lateReports
+            && a.overdueSteps == b.overdueSteps && a.lateSteps == b.lateSteps && a.overdueReports == b.overdueReports && a.lateReports == b.lateReports && a.pendingReports == b.pendingReports
     }
 }

@@ -57,6 +57,10 @@ final class ControlEvaluationTests: XCTestCase {
     func testLegalReportsCountWhateverTheIncidentsStatus() {
         var evidence = Fixture.passing()
         XCTAssertEqual(result(.legalReports, evidence).status, .pass)
+        // Due after the end of the period and not made yet: still due, not late.
+        evidence.tasks.append(Fixture.task("INC-2026-0001", "ppc-final", kind: .legalReport, dueHoursAfterStart: 40 * 24))
+        XCTAssertEqual(result(.legalReports, evidence).status, .pass)
+        XCTAssertEqual(ComplianceReport(catalog: Fixture.catalog([]), evidence: evidence).statistics.pendingReports, 1)
         evidence.tasks.append(Fixture.task("INC-2026-0002", "ppc-final", kind: .legalReport, dueHoursAfterStart: 200))
         let failed = result(.legalReports, evidence)
         XCTAssertEqual(failed.status, .fail, "the incident is closed, the duty to report is not")
