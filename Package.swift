@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "CSIRTServer",
             dependencies: [
-                "CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "YAMLFormats",
+                "CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "YAMLFormats", "Reports", "CSIRTCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

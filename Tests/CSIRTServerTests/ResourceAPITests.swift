@@ -107,4 +107,34 @@ final class ResourceAPITests: XCTestCase {
             XCTAssertTrue(metrics.text.contains("csirt_http_request_duration_seconds_bucket"), metrics.text)
         }
     }
+
+    func testComplianceReportThroughTheAPI() async throws {
+        let fixture = try ServerFixture()
+        _ = try fixture.app.checkSegmentation(siteFile: Repository.root + "/Examples/segmentation/alpha/network-noncompliant.yaml", policyFile: nil, actor: "setup")
+        try await fixture.test { client in
+            let today = String(RFC3339.format(Date()).prefix(10))
+            let reply = try await client.send(.post, "/v1/reports/compliance", as: .officer,
+                                              json: ["from": "2026-01-01", "to": today, "format": "json", "lang": "en", "sign": true])
+            XCTAssertEqual(reply.status, .ok, reply.text)
+            XCTAssertEqual(reply.headers[.contentType], "application/json")
+            XCTAssertEqual(reply.headers[HTTPField.Name("Csirt-Result")!], "fail", "the example site violates its policy")
+            let controls = try XCTUnwrap(reply.json["controls"] as? [[String: Any]])
+            XCTAssertEqual(controls.first { $0["id"] as? String == "TL-1" }?["status"] as? String, "fail")
+            XCTAssertEqual(Data(base64Encoded: reply.headers[HTTPField.Name("Csirt-Signature")!] ?? "")?.count, 64, "an Ed25519 signature")
+            let entry = try XCTUnwrap(fixture.auditEntries().last { $0["action"]?.stringValue == "report.compliance" })
+            XCTAssertEqual(entry["actor"]?.stringValue, "officer", "the token's name is the actor")
+            XCTAssertEqual(entry["details"]?["format"]?.stringValue, "json")
+
+            let html = try await client.send(.post, "/v1/reports/compliance", as: .admin, json: ["format": "html", "lang": "ja"])
+            XCTAssertEqual(html.headers[.contentType], "text/html; charset=utf-8")
+            XCTAssertTrue(html.text.hasPrefix("<!DOCTYPE html>"))
+
+            let bad = try await client.send(.post, "/v1/reports/compliance", as: .officer, json: ["format": "pdf", "from": "2026-01-01", "colour": "red"])
+            XCTAssertEqual(bad.status, .unprocessableContent, bad.text)
+            let pointers = ((bad.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["pointer"] as? String }.sorted()
+            XCTAssertEqual(pointers, ["/colour", "/format", "/to"], bad.text)
+            let responder = try await client.send(.post, "/v1/reports/compliance", as: .responder, json: [:])
+            XCTAssertEqual(responder.status, .forbidden)
+        }
+    }
 }

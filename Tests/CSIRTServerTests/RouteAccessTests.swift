@@ -29,6 +29,7 @@ final class RouteAccessTests: XCTestCase {
             "POST /v1/incidents/{id}/notes": ["text": "確認中"],
             "POST /v1/incidents/{id}/steps/{step}": ["state": "skipped", "reason": "n/a"],
             "POST /v1/checks/segmentation": ["site": "s.yaml", "files": ["s.yaml": "x"]],
+            "POST /v1/reports/compliance": ["format": "csv"],
         ]
         let signatures = fixture.service.routeSignatures
         XCTAssertGreaterThanOrEqual(signatures.count, 20)
