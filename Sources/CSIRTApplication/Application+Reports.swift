@@ -91,27 +91,44 @@ extension Application {
                         throw CSIRTError(.failed, "\(id): the stored incident is damaged")
                     }
                     incidents.append(IncidentEvidence(id: id, category: category, severity: severity, segment: segment, status: status,
-                                                      detectedAt: row[5], reportedAt: row[6], containedAt: row[7], closedAt: row[8]))
+                                                      detectedAt: try Self.time(row, 5), reportedAt: try Self.time(row, 6),
+                                                      containedAt: try Self.optionalTime(row, 7), closedAt: try Self.optionalTime(row, 8)))
                 }
-                // Only tasks that can matter: due before the end (legal reports: due at all), and not
-                // finished before the start.
+                // Only tasks that can matter (years of closed incidents hold millions that cannot):
+                // outstanding at the end and due before it (legal reports: due at all), or done after
+                // their deadline within the period. Stored times compare as text.
                 var tasks: [TaskEvidence] = []
                 let taskRows = try Row.fetchCursor(db, sql: """
                     SELECT incidentID, taskID, kind, required, dueAt, state, completedAt FROM incidentTask
-                    WHERE (dueAt < ? OR (kind = ? AND dueAt IS NOT NULL)) AND (completedAt IS NULL OR completedAt >= ?)
-                    """, arguments: [end, IncidentTask.Kind.legal.rawValue, start])
+                    WHERE dueAt IS NOT NULL AND (
+                        ((completedAt IS NULL OR completedAt >= :end) AND (dueAt < :end OR kind = :legal))
+                        OR (state = 'done' AND completedAt >= :start AND completedAt < :end AND completedAt > dueAt))
+                    """, arguments: ["end": end, "start": start, "legal": IncidentTask.Kind.legal.rawValue])
                 while let row = try taskRows.next() {
                     let kind: String = row[2]
                     let state = IncidentTask.State(rawValue: row[5]) ?? .open
                     tasks.append(TaskEvidence(incidentID: row[0], taskID: row[1],
                                               kind: kind == IncidentTask.Kind.legal.rawValue ? .legalReport : kind == IncidentTask.Kind.step.rawValue ? .step : .notification,
-                                              required: row[3], dueAt: row[4], state: state, completedAt: row[6]))
+                                              required: row[3], dueAt: try Self.optionalTime(row, 4), state: state, completedAt: try Self.optionalTime(row, 6)))
                 }
                 return (sites, incidents, tasks)
             }
         }
         return ComplianceEvidence(period: period, sites: sites, incidents: incidents, tasks: tasks, audit: try auditEvidence(),
                                   playbooks: playbookEvidence(), zoneIdentifier: try reportingRules().timeZoneIdentifier)
+    }
+
+    /// A stored time, read by `StoredTime` (GRDB's general parser for anything else).
+    static func optionalTime(_ row: Row, _ index: Int) throws -> Date? {
+        guard let text = row[index] as String? else { return nil }
+        if let date = StoredTime.date(text) { return date }
+        guard let date = Date.fromDatabaseValue(text.databaseValue) else { throw CSIRTError(.failed, "a stored time is not a time: \(text)") }
+        return date
+    }
+
+    static func time(_ row: Row, _ index: Int) throws -> Date {
+        guard let date = try optionalTime(row, index) else { throw CSIRTError(.failed, "a stored time is missing") }
+        return date
     }
 
     /// `csirt audit verify` with its defaults, and the head it reached.

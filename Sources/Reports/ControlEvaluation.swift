@@ -118,9 +118,16 @@ public enum ControlEvaluation {
     private static func outcome(overdue: [TaskEvidence], late: [TaskEvidence], passed: LocalizedText, what: (ja: String, en: String))
         -> (ControlStatus, LocalizedText) {
         guard !overdue.isEmpty || !late.isEmpty else { return (.pass, passed) }
+        // The first ten in order, without sorting them all (years of incidents can hold many).
         func list(_ tasks: [TaskEvidence]) -> String {
-            let names = tasks.map { "\($0.incidentID)/\($0.taskID)" }.sorted()
-            return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", …" : "")
+            var first: [String] = []
+            for task in tasks {
+                let name = "\(task.incidentID)/\(task.taskID)"
+                if first.count == 10, let last = first.last, name >= last { continue }
+                first.insert(name, at: first.firstIndex { name < $0 } ?? first.endIndex)
+                if first.count > 10 { first.removeLast() }
+            }
+            return first.joined(separator: ", ") + (tasks.count > 10 ? ", …" : "")
         }
         var ja: [String] = [], en: [String] = []
         if !overdue.isEmpty {

@@ -27,4 +27,21 @@ final class StoredTimeTests: XCTestCase {
         }
         XCTAssertEqual(mismatches.count, 0, mismatches.prefix(5).joined(separator: "; "))
     }
+
+    func testReadsWhatGRDBReads() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["1970-01-01 00:00:00.000", "2000-02-29 23:59:59.999", "2026-11-30 07:00:00", "2100-12-31 12:34:56.789"]
+        for _ in 0..<20_000 {
+            texts.append(StoredTime.text(Date(timeIntervalSince1970: Double.random(in: 631_152_000...4_102_444_800, using: &generator))))
+        }
+        for text in texts {
+            let ours = StoredTime.date(text), theirs = Date.fromDatabaseValue(text.databaseValue)
+            XCTAssertNotNil(ours, text)
+            XCTAssertEqual(ours?.timeIntervalSince1970 ?? 0, theirs?.timeIntervalSince1970 ?? -1, accuracy: 0.000_5, text)
+            XCTAssertEqual(ours.map(StoredTime.text), theirs.map(StoredTime.text), text)
+        }
+        for bad in ["", "2026-11-30", "2026-13-01 00:00:00", "2026-11-30 24:00:00", "2026-11-30 07:00:00.12", "２０２６-11-30 07:00:00"] {
+            XCTAssertNil(StoredTime.date(bad), bad)
+        }
+    }
 }
