@@ -50,8 +50,8 @@ public enum ComplianceHTML {
         html.raw("<ul>\n")
         for line in [
             l.pick("期間中に記録", "Logged in the period") + ": \(statistics.logged)",
-            l.pick("分類別", "By category") + ": " + ComplianceMarkdown.nonZero(statistics.byCategory.map { ($0.0.rawValue, $0.1) }),
-            l.pick("影響セグメント別", "By segment") + ": " + ComplianceMarkdown.nonZero(statistics.bySegment.map { ($0.0.rawValue, $0.1) }),
+            l.pick("分類別", "By category") + ": " + ComplianceMarkdown.nonZero(statistics.byCategory.map { (l.name($0.0), $0.1) }),
+            l.pick("影響セグメント別", "By segment") + ": " + ComplianceMarkdown.nonZero(statistics.bySegment.map { (l.name($0.0), $0.1) }),
             l.pick("封じ込めまでの時間", "Time to contain") + ": " + ComplianceMarkdown.durations(statistics.containHours, l),
             l.pick("終結までの時間", "Time to close") + ": " + ComplianceMarkdown.durations(statistics.closeHours, l),
             l.pick("期限切れの必須手順", "Required steps overdue") + ": \(statistics.overdueSteps); " + l.pick("期限後に完了", "done late") + ": \(statistics.lateSteps)",
@@ -89,7 +89,7 @@ public enum ComplianceHTML {
         html.raw("<ul>\n")
         html.element("li", l.pick("監査ログ", "Audit log") + ": " + (evidence.audit.problem ?? l.pick("改ざんなし", "intact")))
         html.element("li", l.pick("プレイブックのない分類", "Categories without a playbook") + ": "
-            + (evidence.playbooks.problem ?? (evidence.playbooks.uncovered.isEmpty ? l.pick("なし", "none") : evidence.playbooks.uncovered.map(\.rawValue).joined(separator: ", "))))
+            + (evidence.playbooks.problem ?? (evidence.playbooks.uncovered.isEmpty ? l.pick("なし", "none") : evidence.playbooks.uncovered.map { l.name($0) }.joined(separator: ", "))))
         html.raw("</ul>\n</body>\n</html>\n")
         return html.bytes
     }

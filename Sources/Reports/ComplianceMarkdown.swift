@@ -45,9 +45,9 @@ public enum ComplianceMarkdown {
         lines.append("### " + l.pick("インシデント", "Incidents"))
         lines.append("")
         lines.append("- " + l.pick("期間中に記録", "Logged in the period") + ": \(statistics.logged)")
-        lines.append("- " + l.pick("分類別", "By category") + ": " + nonZero(statistics.byCategory.map { ($0.0.rawValue, $0.1) }))
-        lines.append("- " + l.pick("重大度別", "By severity") + ": " + nonZero(statistics.bySeverity.map { ($0.0.name, $0.1) }))
-        lines.append("- " + l.pick("影響セグメント別", "By segment") + ": " + nonZero(statistics.bySegment.map { ($0.0.rawValue, $0.1) }))
+        lines.append("- " + l.pick("分類別", "By category") + ": " + nonZero(statistics.byCategory.map { (l.name($0.0), $0.1) }))
+        lines.append("- " + l.pick("重大度別", "By severity") + ": " + nonZero(statistics.bySeverity.map { (l.name($0.0), $0.1) }))
+        lines.append("- " + l.pick("影響セグメント別", "By segment") + ": " + nonZero(statistics.bySegment.map { (l.name($0.0), $0.1) }))
         lines.append("- " + l.pick("封じ込めまでの時間", "Time to contain") + ": " + durations(statistics.containHours, l))
         lines.append("- " + l.pick("終結までの時間", "Time to close") + ": " + durations(statistics.closeHours, l))
         lines.append("- " + l.pick("期限切れの必須手順", "Required steps overdue") + ": \(statistics.overdueSteps); "
@@ -59,7 +59,7 @@ public enum ComplianceMarkdown {
         lines.append("")
         lines.append("- " + l.pick("監査ログ", "Audit log") + ": " + (evidence.audit.problem.map { cell($0) } ?? l.pick("改ざんなし", "intact")))
         lines.append("- " + l.pick("プレイブックのない分類", "Categories without a playbook") + ": "
-            + (evidence.playbooks.problem.map { cell($0) } ?? (evidence.playbooks.uncovered.isEmpty ? l.pick("なし", "none") : evidence.playbooks.uncovered.map(\.rawValue).joined(separator: ", "))))
+            + (evidence.playbooks.problem.map { cell($0) } ?? (evidence.playbooks.uncovered.isEmpty ? l.pick("なし", "none") : evidence.playbooks.uncovered.map { l.name($0) }.joined(separator: ", "))))
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 

@@ -57,8 +57,9 @@ public enum ControlEvaluation {
                 return (.fail, LocalizedText(ja: "プレイブックを読み込めない: \(problem)", en: "the playbooks cannot be loaded: \(problem)"))
             }
             if !evidence.playbooks.uncovered.isEmpty {
-                let names = evidence.playbooks.uncovered.map(\.rawValue).joined(separator: ", ")
-                return (.fail, LocalizedText(ja: "プレイブックのない分類: \(names)", en: "categories without a playbook: \(names)"))
+                let ja = evidence.playbooks.uncovered.map { ReportLanguage.ja.name($0) }.joined(separator: "、")
+                let en = evidence.playbooks.uncovered.map(\.rawValue).joined(separator: ", ")
+                return (.fail, LocalizedText(ja: "プレイブックのない分類: \(ja)", en: "categories without a playbook: \(en)"))
             }
             return (.pass, LocalizedText(ja: "全\(IncidentCategory.allCases.count)分類にプレイブックあり",
                                          en: "all \(IncidentCategory.allCases.count) categories have a playbook"))

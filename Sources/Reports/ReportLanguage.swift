@@ -34,3 +34,43 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
         }
     }
 }
+
+extension ReportLanguage {
+    /// The names people read for csirt's categories, severities and segments (English keeps the
+    /// CLI's names, which are English already).
+    func name(_ category: IncidentCategory) -> String {
+        guard self == .ja else { return category.rawValue }
+        switch category {
+        case .malware: return "マルウェア感染"
+        case .ransomware: return "ランサムウェア"
+        case .unauthorizedAccess: return "不正アクセス"
+        case .informationLeak: return "情報漏えい"
+        case .insider: return "内部不正"
+        case .lostMedia: return "媒体・機器の紛失・盗難"
+        case .phishing: return "フィッシング・標的型メール"
+        case .dos: return "サービス妨害（DoS）"
+        case .webDefacement: return "Webページ改ざん"
+        case .systemFailure: return "システム障害"
+        case .naturalDisaster: return "自然災害"
+        case .other: return "その他"
+        }
+    }
+
+    func name(_ severity: Severity) -> String {
+        switch severity {
+        case .critical: pick("緊急", "critical")
+        case .high: pick("高", "high")
+        case .medium: pick("中", "medium")
+        case .low: pick("低", "low")
+        }
+    }
+
+    func name(_ segment: AffectedSegment) -> String {
+        switch segment {
+        case .mynumber: pick("マイナンバー利用事務系", "mynumber")
+        case .lgwan: pick("LGWAN接続系", "lgwan")
+        case .internet: pick("インターネット接続系", "internet")
+        case .unknown: pick("不明", "unknown")
+        }
+    }
+}

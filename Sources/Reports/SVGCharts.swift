@@ -5,15 +5,6 @@ import Incidents
 enum SVGCharts {
     static let severityColours: [(Severity, String)] = [(.critical, "#7f0000"), (.high, "#d9480f"), (.medium, "#f2a33a"), (.low, "#8fb3d9")]
 
-    static func severityName(_ severity: Severity, _ l: ReportLanguage) -> String {
-        switch severity {
-        case .critical: l.pick("緊急", "critical")
-        case .high: l.pick("高", "high")
-        case .medium: l.pick("中", "medium")
-        case .low: l.pick("低", "low")
-        }
-    }
-
     /// Stacked bars, one per month, and a legend.
     static func incidentsPerMonth(_ months: [(month: String, counts: [Severity: Int])], language l: ReportLanguage) -> String {
         let width = 640, height = 240, left = 40, bottom = 40, top = 30
@@ -33,7 +24,7 @@ enum SVGCharts {
                 guard count > 0 else { continue }
                 let h = count * plotHeight / maximum
                 y -= h
-                svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"\(h)\" fill=\"\(colour)\"><title>\(month.month) \(severityName(severity, l)): \(count)</title></rect>"
+                svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(barWidth)\" height=\"\(h)\" fill=\"\(colour)\"><title>\(month.month) \(l.name(severity)): \(count)</title></rect>"
             }
             if months.count <= 24 || index % max(1, months.count / 12) == 0 {
                 svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(height - bottom + 14)\" text-anchor=\"middle\">\(month.month)</text>"
@@ -41,7 +32,7 @@ enum SVGCharts {
         }
         for (index, (severity, colour)) in severityColours.enumerated() {
             let x = left + index * 90
-            svg += "<rect x=\"\(x)\" y=\"6\" width=\"10\" height=\"10\" fill=\"\(colour)\"/><text x=\"\(x + 14)\" y=\"15\">\(HTMLWriter.escaped(severityName(severity, l)))</text>"
+            svg += "<rect x=\"\(x)\" y=\"6\" width=\"10\" height=\"10\" fill=\"\(colour)\"/><text x=\"\(x + 14)\" y=\"15\">\(HTMLWriter.escaped(l.name(severity)))</text>"
         }
         return svg + "</svg>\n"
     }

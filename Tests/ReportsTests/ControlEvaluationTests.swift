@@ -92,6 +92,7 @@ final class ControlEvaluationTests: XCTestCase {
         let uncovered = result(.playbookCoverage, evidence)
         XCTAssertEqual(uncovered.status, .fail)
         XCTAssertTrue(uncovered.reason.en.hasSuffix("dos, insider"), uncovered.reason.en)
+        XCTAssertTrue(uncovered.reason.ja.hasSuffix("サービス妨害（DoS）、内部不正"), uncovered.reason.ja)
         evidence.playbooks = PlaybookEvidence(problem: "phishing.yaml:3:1: unknown key", uncovered: [])
         XCTAssertEqual(result(.playbookCoverage, evidence).status, .fail)
     }
