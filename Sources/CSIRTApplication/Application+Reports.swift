@@ -12,14 +12,17 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case md, html, json, csv, sarif, oscal
 }
 
-/// A rendered report and the audit entry that recorded it.
+/// A rendered report, its signature and the audit entry that recorded it.
 public struct ProducedReport: Sendable {
     public var report: ComplianceReport
     public var bytes: [UInt8]
+    public var format: ReportFormat
+    public var language: ReportLanguage
     /// The detached signature of `bytes` by the home's signing key (`--sign`), and that key's id.
     public var signature: [UInt8]?
     public var signingKeyID: String?
-    public var receipt: AppendReceipt
+    /// The audit entry's receipt, once recorded.
+    public var receipt: AppendReceipt?
 }
 
 extension Application {
@@ -49,14 +52,21 @@ extension Application {
             let start = try TimeInput.parse(from, zone: calendar.timeZone, what: "--from")
             var end = try TimeInput.parse(to, zone: calendar.timeZone, what: "--to")
             // A date alone means the whole day: the period ends at the next midnight.
-            if to.trimmingCharacters(in: .whitespaces).count == 10 { end = calendar.date(byAdding: .day, value: 1, to: end)! }
-            // A period cannot end in the future: what is overdue "at its end" is not known yet.
-            end = min(end, clock())
+            if Self.isDateOnly(to) { end = calendar.date(byAdding: .day, value: 1, to: end)! }
+            // A period cannot end in the future: what is overdue "at its end" is not known yet. It
+            // ends at the next whole second (what was recorded until now is in, and the printed end
+            // is the end used); such a report names the moment it was made, so it is not reproducible.
+            end = min(end, Date(timeIntervalSince1970: clock().timeIntervalSince1970.rounded(.up)))
             guard start < end else { throw CSIRTError(.input, "--from \(from) is not before the end of --to \(to) (nor before now)") }
             return ReportPeriod(start: start, end: end)
         default:
             throw CSIRTError(.input, "give both --from and --to, or neither (the last full calendar month)")
         }
+    }
+
+    /// A day rather than a time: no time of day and no zone (`2026-3-31` as well as `2026-03-31`).
+    static func isDateOnly(_ text: String) -> Bool {
+        !text.trimmingCharacters(in: .whitespaces).contains(where: { $0 == "T" || $0 == "t" || $0 == ":" || $0 == " " || $0 == "Z" || $0 == "z" || $0 == "+" })
     }
 
     /// Everything the controls are evaluated on, as the store and the audit log stand now.
@@ -82,31 +92,39 @@ extension Application {
                 }
                 var incidents: [IncidentEvidence] = []
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT id, category, severity, segment, status, detectedAt, reportedAt, containedAt, closedAt FROM incident WHERE reportedAt < ?
+                    SELECT id, category, severity, segment, status, detectedAt, reportedAt, containedAt, closedAt,
+                           CASE status WHEN 'rejected' THEN json_extract(phaseEnteredAt, '$.rejected') END
+                    FROM incident WHERE reportedAt < ?
                     """, arguments: [end])
                 while let row = try rows.next() {
                     let id: String = row[0]
                     guard let category = IncidentCategory(rawValue: row[1]), let severity = Severity(rawValue: row[2]),
                           let segment = AffectedSegment(rawValue: row[3]), let status = IncidentStatus(rawValue: row[4]) else {
-                        throw CSIRTError(.failed, "\(id): the stored incident is damaged")
+                        throw CSIRTError(.unavailable, "\(id): the stored incident is damaged")
                     }
+                    // Phase times are stored as milliseconds since 1970 (GRDB's JSON for dates).
+                    let rejectedAt = (row[9] as Double?).map { Date(timeIntervalSince1970: $0 / 1000) }
                     incidents.append(IncidentEvidence(id: id, category: category, severity: severity, segment: segment, status: status,
                                                       detectedAt: try Self.time(row, 5), reportedAt: try Self.time(row, 6),
-                                                      containedAt: try Self.optionalTime(row, 7), closedAt: try Self.optionalTime(row, 8)))
+                                                      containedAt: try Self.optionalTime(row, 7), closedAt: try Self.optionalTime(row, 8),
+                                                      rejectedAt: rejectedAt))
                 }
                 // Only tasks that can matter (years of closed incidents hold millions that cannot):
                 // outstanding at the end and due before it (legal reports: due at all), or done after
                 // their deadline within the period. Stored times compare as text.
                 var tasks: [TaskEvidence] = []
                 let taskRows = try Row.fetchCursor(db, sql: """
-                    SELECT incidentID, taskID, kind, required, dueAt, state, completedAt FROM incidentTask
-                    WHERE dueAt IS NOT NULL AND (
-                        ((completedAt IS NULL OR completedAt >= :end) AND (dueAt < :end OR kind = :legal))
-                        OR (state = 'done' AND completedAt >= :start AND completedAt < :end AND completedAt > dueAt))
+                    SELECT t.incidentID, t.taskID, t.kind, t.required, t.dueAt, t.state, t.completedAt
+                    FROM incidentTask t JOIN incident i ON i.id = t.incidentID AND i.reportedAt < :end
+                    WHERE t.dueAt IS NOT NULL AND (
+                        ((t.completedAt IS NULL OR t.completedAt >= :end) AND (t.dueAt < :end OR t.kind = :legal))
+                        OR (t.state = 'done' AND t.completedAt >= :start AND t.completedAt < :end AND t.completedAt > t.dueAt))
                     """, arguments: ["end": end, "start": start, "legal": IncidentTask.Kind.legal.rawValue])
                 while let row = try taskRows.next() {
                     let kind: String = row[2]
-                    let state = IncidentTask.State(rawValue: row[5]) ?? .open
+                    guard let state = IncidentTask.State(rawValue: row[5]) else {
+                        throw CSIRTError(.unavailable, "\(row[0] as String): the stored task \(row[1] as String) is damaged")
+                    }
                     tasks.append(TaskEvidence(incidentID: row[0], taskID: row[1],
                                               kind: kind == IncidentTask.Kind.legal.rawValue ? .legalReport : kind == IncidentTask.Kind.step.rawValue ? .step : .notification,
                                               required: row[3], dueAt: try Self.optionalTime(row, 4), state: state, completedAt: try Self.optionalTime(row, 6)))
@@ -122,12 +140,12 @@ extension Application {
     static func optionalTime(_ row: Row, _ index: Int) throws -> Date? {
         guard let text = row[index] as String? else { return nil }
         if let date = StoredTime.date(text) { return date }
-        guard let date = Date.fromDatabaseValue(text.databaseValue) else { throw CSIRTError(.failed, "a stored time is not a time: \(text)") }
+        guard let date = Date.fromDatabaseValue(text.databaseValue) else { throw CSIRTError(.unavailable, "a stored time is not a time: \(text)") }
         return date
     }
 
     static func time(_ row: Row, _ index: Int) throws -> Date {
-        guard let date = try optionalTime(row, index) else { throw CSIRTError(.failed, "a stored time is missing") }
+        guard let date = try optionalTime(row, index) else { throw CSIRTError(.unavailable, "a stored time is missing") }
         return date
     }
 
@@ -165,51 +183,79 @@ extension Application {
             for site in report.evidence.sites.sorted(by: { $0.site < $1.site }) {
                 let record = try segmentationRun(id: site.runID)
                 guard var document = try? JSONDecoder().decode(SegmentationDocument.self, from: Data(record.report.utf8)) else {
-                    throw CSIRTError(.failed, "segmentation run \(site.runID): its stored result cannot be read")
+                    throw CSIRTError(.unavailable, "segmentation run \(site.runID): its stored result cannot be read")
                 }
                 document.run = site.runID
                 guard let log = (try? JSONSerialization.jsonObject(with: SegmentationSARIF.encode(document))) as? [String: Any],
-                      let siteRuns = log["runs"] as? [Any] else {
-                    throw CSIRTError(.failed, "segmentation run \(site.runID): its SARIF could not be made")
+                      let siteRuns = log["runs"] as? [[String: Any]] else {
+                    throw CSIRTError(.unavailable, "segmentation run \(site.runID): its SARIF could not be made")
                 }
-                runs += siteRuns
+                // One run per site, told apart by its automation id; each names the report it belongs to.
+                for var run in siteRuns {
+                    run["automationDetails"] = ["id": "csirt/segmentation/\(site.site)/\(site.runID)"]
+                    var properties = run["properties"] as? [String: Any] ?? [:]
+                    properties["csirt-report"] = [
+                        "catalog": "\(report.catalog.id)@\(report.catalog.version)",
+                        "period": ["start": RFC3339.format(report.evidence.period.start), "end": RFC3339.format(report.evidence.period.end)],
+                        "audit_head": ["seq": report.evidence.audit.headSeq, "hash": report.evidence.audit.headHash],
+                    ] as [String: Any]
+                    run["properties"] = properties
+                    runs.append(run)
+                }
             }
             let log: [String: Any] = ["$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs]
             guard let data = try? JSONSerialization.data(withJSONObject: log, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-                throw CSIRTError(.failed, "the SARIF log could not be written")
+                throw CSIRTError(.unavailable, "the SARIF log could not be written")
             }
             return Array(data) + [0x0a]
         }
     }
 
-    /// Builds the report, renders it and records that it was produced (`report.compliance`, with
-    /// the output's SHA-256 and the audit head it was built from). `deliver` runs last, after the
-    /// entry is written: a report nobody can find in the audit log is never handed out.
-    public func produceComplianceReport(period: ReportPeriod, controlsPath: String?, format: ReportFormat, language: ReportLanguage,
-                                        sign: Bool = false, actor: String) throws(CSIRTError) -> ProducedReport {
+    /// Builds and renders the report, and signs it when asked; nothing is recorded yet (the
+    /// caller can stage the files first, so that nothing is audited that cannot be written).
+    public func prepareComplianceReport(period: ReportPeriod, controlsPath: String?, format: ReportFormat, language: ReportLanguage,
+                                        sign: Bool = false) throws(CSIRTError) -> ProducedReport {
         let catalog = try controlCatalog(path: controlsPath)
         let report = ComplianceReport(catalog: catalog, evidence: try complianceEvidence(period: period))
         let bytes = try render(report, format: format, language: language)
-        var signature: (bytes: [UInt8], keyID: String)?
+        var produced = ProducedReport(report: report, bytes: bytes, format: format, language: language)
         if sign {
             guard let active = try mapErrors({ try database.read { db in try SigningKeyRecord.active(db) } }) else {
                 throw CSIRTError(.input, "\(home.root): no active signing key; run `csirt init`")
             }
             let key = try keyStore.activePrivateKey(keyID: active.keyID)
-            signature = (try mapErrors { try key.sign(bytes) }, active.keyID)
+            produced.signature = try mapErrors { try key.sign(bytes) }
+            produced.signingKeyID = active.keyID
         }
+        return produced
+    }
+
+    /// Records that a report was produced (`report.compliance`): the catalog, the period, the
+    /// format and language, the result counts, the audit head it was built from, the SHA-256 of
+    /// its bytes and the signing key, if signed.
+    public func recordComplianceReport(_ produced: ProducedReport, actor: String) throws(CSIRTError) -> AppendReceipt {
+        let report = produced.report, period = report.evidence.period
         let details: [String: JSONValue] = [
-            "catalog": .string("\(catalog.id)@\(catalog.version)"), "from": .string(RFC3339.format(period.start)), "to": .string(RFC3339.format(period.end)),
-            "format": .string(format.rawValue), "language": .string(language.rawValue), "result": .string(report.failed ? "fail" : "pass"),
+            "catalog": .string("\(report.catalog.id)@\(report.catalog.version)"), "from": .string(RFC3339.format(period.start)),
+            "to": .string(RFC3339.format(period.end)), "format": .string(produced.format.rawValue), "language": .string(produced.language.rawValue),
+            "result": .string(report.failed ? "fail" : "pass"),
             "pass": .integer(Int64(report.count(.pass))), "fail": .integer(Int64(report.count(.fail))),
             "not_applicable": .integer(Int64(report.count(.notApplicable))), "manual": .integer(Int64(report.count(.manual))),
             "audit_head_seq": .integer(report.evidence.audit.headSeq), "audit_head": .string(report.evidence.audit.headHash),
-            "sha256": .string(Hex.encode(SHA256.hash(bytes))),
-            "signed_by": signature.map { .string($0.keyID) } ?? .null,
+            "sha256": .string(Hex.encode(SHA256.hash(produced.bytes))),
+            "signed_by": produced.signingKeyID.map(JSONValue.string) ?? .null,
         ]
         let (_, receipt) = try perform { _ in
-            Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "report.compliance", target: "report/\(catalog.id)", details: details))
+            Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "report.compliance", target: "report/\(report.catalog.id)", details: details))
         }
-        return ProducedReport(report: report, bytes: bytes, signature: signature?.bytes, signingKeyID: signature?.keyID, receipt: receipt)
+        return receipt
+    }
+
+    /// Prepares and records in one go (the HTTP API, which hands the bytes out only after).
+    public func produceComplianceReport(period: ReportPeriod, controlsPath: String?, format: ReportFormat, language: ReportLanguage,
+                                        sign: Bool = false, actor: String) throws(CSIRTError) -> ProducedReport {
+        var produced = try prepareComplianceReport(period: period, controlsPath: controlsPath, format: format, language: language, sign: sign)
+        produced.receipt = try recordComplianceReport(produced, actor: actor)
+        return produced
     }
 }

@@ -10,9 +10,9 @@ public struct ComplianceEvidence: Sendable {
     public var sites: [SiteEvidence]
     /// Incidents logged before the end.
     public var incidents: [IncidentEvidence]
-    /// Tasks that can matter for the period: due before its end (legal reports: due at all) and
-    /// not done or skipped before its start (the application may leave out the others; the
-    /// evaluation checks again).
+    /// Tasks of those incidents that can matter for the period: outstanding at its end (due before
+    /// it; legal reports: due at all), or done after their deadline within it. The application
+    /// may leave out the others; the evaluation checks again.
     public var tasks: [TaskEvidence]
     public var audit: AuditEvidence
     public var playbooks: PlaybookEvidence
@@ -28,6 +28,14 @@ public struct ComplianceEvidence: Sendable {
         self.tasks = tasks
         self.audit = audit
         self.playbooks = playbooks
+    }
+}
+
+extension ComplianceEvidence {
+    /// The reports to the PPC of incidents logged before the end, whatever their status.
+    var legalReports: [TaskEvidence] {
+        let known = Set(incidents.map(\.id))
+        return tasks.filter { $0.kind == .legalReport && known.contains($0.incidentID) }
     }
 }
 
@@ -77,9 +85,12 @@ public struct IncidentEvidence: Sendable, Equatable {
     public var reportedAt: Date
     public var containedAt: Date?
     public var closedAt: Date?
+    /// When it was rejected (a false positive), if its status is `rejected`.
+    public var rejectedAt: Date?
 
     public init(id: String, category: IncidentCategory, severity: Severity, segment: AffectedSegment, status: IncidentStatus,
-                detectedAt: Date, reportedAt: Date, containedAt: Date?, closedAt: Date?) {
+                detectedAt: Date, reportedAt: Date, containedAt: Date?, closedAt: Date?, rejectedAt: Date? = nil) {
+        self.rejectedAt = rejectedAt
         self.id = id
         self.category = category
         self.severity = severity
@@ -91,10 +102,13 @@ public struct IncidentEvidence: Sendable, Equatable {
         self.closedAt = closedAt
     }
 
-    /// Still open at `time`: not closed or rejected before it.
+    /// Still open at `time`: not closed or rejected before it (a reopened incident has neither time).
     func isOpen(at time: Date) -> Bool {
-        guard status == .closed || status == .rejected, let closedAt else { return true }
-        return closedAt >= time
+        switch status {
+        case .closed: return (closedAt ?? .distantFuture) >= time
+        case .rejected: return (rejectedAt ?? closedAt ?? .distantFuture) >= time
+        default: return true
+        }
     }
 }
 

@@ -40,6 +40,13 @@ public enum ComplianceMarkdown {
             for site in evidence.sites.sorted(by: { $0.site < $1.site }) {
                 lines.append("| \(cell(site.site)) | \(site.model) | \(cell(site.policyID)) | #\(site.runID) | \(RFC3339.format(site.checkedAt)) | \(site.violations) | \(site.warnings) |")
             }
+            var byRule: [String: Int] = [:]
+            for site in evidence.sites { for (rule, count) in site.violationsByRule { byRule[rule.isEmpty ? "-" : rule, default: 0] += count } }
+            if !byRule.isEmpty {
+                lines.append("")
+                lines.append(l.pick("ポリシー規則ごとの違反", "Violations per policy rule") + ": "
+                    + byRule.sorted { $0.key < $1.key }.map { "\(cell($0.key)) \($0.value)" }.joined(separator: ", "))
+            }
         }
         lines.append("")
         lines.append("### " + l.pick("インシデント", "Incidents"))
@@ -48,6 +55,8 @@ public enum ComplianceMarkdown {
         lines.append("- " + l.pick("分類別", "By category") + ": " + nonZero(statistics.byCategory.map { (l.name($0.0), $0.1) }))
         lines.append("- " + l.pick("重大度別", "By severity") + ": " + nonZero(statistics.bySeverity.map { (l.name($0.0), $0.1) }))
         lines.append("- " + l.pick("影響セグメント別", "By segment") + ": " + nonZero(statistics.bySegment.map { (l.name($0.0), $0.1) }))
+        lines.append("- " + l.pick("月別", "Per month") + ": " + (statistics.byMonth.isEmpty ? "0" : statistics.byMonth.map { month in
+            "\(month.month) \(month.counts.values.reduce(0, +))" }.joined(separator: ", ")))
         lines.append("- " + l.pick("封じ込めまでの時間", "Time to contain") + ": " + durations(statistics.containHours, l))
         lines.append("- " + l.pick("終結までの時間", "Time to close") + ": " + durations(statistics.closeHours, l))
         lines.append("- " + l.pick("期限切れの必須手順", "Required steps overdue") + ": \(statistics.overdueSteps); "
@@ -63,9 +72,22 @@ public enum ComplianceMarkdown {
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }
 
-    /// Text safe inside a table cell: pipes escaped, line breaks as spaces.
+    /// Text shown as text, in a table cell or a list: Markdown and HTML punctuation escaped (a site
+    /// name or a catalog text is the user's, and a viewer would render `<img …>` or `[x](…)`),
+    /// line breaks as spaces.
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\", "`", "*", "_", "[", "]", "|", "#", "!": out += "\\" + String(scalar)
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\r", "\n": out += " "
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func nonZero(_ pairs: [(String, Int)]) -> String {

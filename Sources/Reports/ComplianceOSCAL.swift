@@ -4,15 +4,16 @@ import Foundation
 /// The report as an OSCAL 1.1 assessment-results document: one result for the period, the
 /// catalog's controls as the reviewed controls, an observation per control (what csirt saw, or
 /// that a person must look) and a finding per evaluated control (satisfied / not-satisfied).
-/// UUIDs are derived from the report's content (name-based, version 5 layout), so the same report
-/// gives the same document.
+/// UUIDs are derived from the report's content (SHA-256, in the version 5 layout), so the same
+/// report gives the same document and different reports different UUIDs.
 public enum ComplianceOSCAL {
     public static let oscalVersion = "1.1.2"
     static let namespace = "https://github.com/csirt/csirt/ns/oscal"
 
     public static func value(_ report: ComplianceReport, language l: ReportLanguage) -> JSONValue {
         let evidence = report.evidence
-        let seed = "\(report.catalog.id)@\(report.catalog.version)|\(RFC3339.format(evidence.period.start))|\(RFC3339.format(evidence.period.end))|\(evidence.audit.headHash)|\(l.rawValue)"
+        // Seeded by the report's content (its JSON), so that different reports never share a UUID.
+        let seed = Digest(hashing: ComplianceJSON.encode(report, language: l)).hex
         func uuid(_ name: String) -> JSONValue { .string(derivedUUID(seed + "|" + name)) }
         let start = JSONValue.string(RFC3339.format(evidence.period.start)), end = JSONValue.string(RFC3339.format(evidence.period.end))
         var observations: [JSONValue] = []
@@ -63,8 +64,14 @@ public enum ComplianceOSCAL {
                 "version": .string("\(report.catalog.id)-\(report.catalog.version)"),
                 "oscal-version": .string(oscalVersion),
             ]),
-            "import-ap": .object(["href": .string("#\(report.catalog.id)")]),
+            // The "plan" is the control catalog, described in the back matter.
+            "import-ap": .object(["href": .string("#" + derivedUUID(seed + "|catalog"))]),
             "results": .array([.object(resultObject)]),
+            "back-matter": .object(["resources": .array([.object([
+                "uuid": uuid("catalog"),
+                "title": .string(l.text(report.catalog.title)),
+                "description": .string("csirt control catalog \(report.catalog.id), version \(report.catalog.version) (docs/controls-format.md)"),
+            ])])]),
         ])])
     }
 

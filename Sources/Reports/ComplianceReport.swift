@@ -85,7 +85,7 @@ public struct IncidentStatistics: Sendable, Equatable {
         let steps = evidence.tasks.filter { $0.kind == .step && $0.required }
         overdueSteps = steps.filter { overdue($0) && openAtEnd.contains($0.incidentID) }.count
         lateSteps = steps.filter { $0.wasDoneLate(in: period) }.count
-        let reports = evidence.tasks.filter { $0.kind == .legalReport }
+        let reports = evidence.legalReports
         overdueReports = reports.filter(overdue).count
         lateReports = reports.filter { $0.wasDoneLate(in: period) }.count
         pendingReports = reports.filter { task in task.dueAt.map { $0 >= period.end } ?? false && task.isOutstanding(at: period.end) }.count

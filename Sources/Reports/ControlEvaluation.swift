@@ -78,7 +78,7 @@ public enum ControlEvaluation {
             }
             let age = end.timeIntervalSince(site.checkedAt)
             if age > Double(maxAgeDays) * 86_400 {
-                let days = Int(age / 86_400)
+                let days = Percentile.hoursText(age / 86_400)
                 ja.append("\(site.site): 最終点検が\(days)日前（上限\(maxAgeDays)日）")
                 en.append("\(site.site): last checked \(days) days before the end (at most \(maxAgeDays))")
             }
@@ -105,7 +105,7 @@ public enum ControlEvaluation {
 
     static func legalReports(_ evidence: ComplianceEvidence) -> (ControlStatus, LocalizedText) {
         let period = evidence.period
-        let reports = evidence.tasks.filter { $0.kind == .legalReport }
+        let reports = evidence.legalReports
         let overdue = reports.filter { task in
             guard let due = task.dueAt else { return false }
             return due < period.end && task.isOutstanding(at: period.end)

@@ -112,9 +112,9 @@ final class ResourceAPITests: XCTestCase {
         let fixture = try ServerFixture()
         _ = try fixture.app.checkSegmentation(siteFile: Repository.root + "/Examples/segmentation/alpha/network-noncompliant.yaml", policyFile: nil, actor: "setup")
         try await fixture.test { client in
-            let today = String(RFC3339.format(Date()).prefix(10))
+            let untilNow = RFC3339.format(Date().addingTimeInterval(3_600))  // a time: the period ends now
             let reply = try await client.send(.post, "/v1/reports/compliance", as: .officer,
-                                              json: ["from": "2026-01-01", "to": today, "format": "json", "lang": "en", "sign": true])
+                                              json: ["from": "2026-01-01", "to": untilNow, "format": "json", "lang": "en", "sign": true])
             XCTAssertEqual(reply.status, .ok, reply.text)
             XCTAssertEqual(reply.headers[.contentType], "application/json")
             XCTAssertEqual(reply.headers[HTTPField.Name("Csirt-Result")!], "fail", "the example site violates its policy")
@@ -124,8 +124,12 @@ final class ResourceAPITests: XCTestCase {
             let entry = try XCTUnwrap(fixture.auditEntries().last { $0["action"]?.stringValue == "report.compliance" })
             XCTAssertEqual(entry["actor"]?.stringValue, "officer", "the token's name is the actor")
             XCTAssertEqual(entry["details"]?["format"]?.stringValue, "json")
+            XCTAssertEqual(entry["details"]?["sha256"]?.stringValue, Digest(hashing: reply.bytes).hex, "the entry names the bytes answered")
+            XCTAssertEqual(reply.headers[HTTPField.Name("Csirt-Audit-Head")!],
+                           "\(entry["details"]?["audit_head_seq"]?.integerValue ?? -1) \(entry["details"]?["audit_head"]?.stringValue ?? "")")
 
             let html = try await client.send(.post, "/v1/reports/compliance", as: .admin, json: ["format": "html", "lang": "ja"])
+            XCTAssertEqual(html.status, .ok, html.text)
             XCTAssertEqual(html.headers[.contentType], "text/html; charset=utf-8")
             XCTAssertTrue(html.text.hasPrefix("<!DOCTYPE html>"))
 

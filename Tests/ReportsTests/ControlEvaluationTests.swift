@@ -54,6 +54,45 @@ final class ControlEvaluationTests: XCTestCase {
         XCTAssertEqual(result(.incidentSteps, evidence).status, .pass)
     }
 
+    func testARejectedIncidentsStepsAreNotOverdueOnceRejected() {
+        var evidence = Fixture.passing()
+        var rejected = Fixture.incident("INC-2026-0003", containedAfterHours: nil, status: .rejected)
+        rejected.rejectedAt = Fixture.start.addingTimeInterval(48 * 3_600)
+        evidence.incidents.append(rejected)
+        evidence.tasks.append(Fixture.task("INC-2026-0003", "triage", dueHoursAfterStart: 30))
+        XCTAssertEqual(result(.incidentSteps, evidence).status, .pass, "a false positive rejected before the end leaves no overdue steps")
+        evidence.incidents[evidence.incidents.count - 1].rejectedAt = Fixture.end.addingTimeInterval(3_600)
+        XCTAssertEqual(result(.incidentSteps, evidence).status, .fail, "rejected only after the end: open at the end, its step overdue")
+    }
+
+    func testBoundariesOfTheHalfOpenPeriod() {
+        var evidence = Fixture.passing()
+        let endHours = 30.0 * 24
+        // Due exactly at the end: not overdue at the end.
+        evidence.tasks.append(Fixture.task("INC-2026-0001", "due-at-end", dueHoursAfterStart: endHours))
+        XCTAssertEqual(result(.incidentSteps, evidence).status, .pass)
+        // Done exactly at the end (the end is not in the period): still outstanding at the end.
+        evidence.tasks[evidence.tasks.count - 1] = Fixture.task("INC-2026-0001", "done-at-end", dueHoursAfterStart: endHours - 1, state: .done,
+                                                                completedHoursAfterStart: endHours)
+        XCTAssertEqual(result(.incidentSteps, evidence).status, .fail)
+        // Checked exactly max_age_days before the end: fresh enough.
+        evidence = Fixture.passing()
+        evidence.sites = [Fixture.site("honcho", checkedDaysBeforeEnd: 31)]
+        XCTAssertEqual(result(.segmentation(maxAgeDays: 31), evidence).status, .pass)
+        evidence.sites = [Fixture.site("honcho", checkedDaysBeforeEnd: 31.01)]
+        let stale = result(.segmentation(maxAgeDays: 31), evidence)
+        XCTAssertEqual(stale.status, .fail)
+        XCTAssertTrue(stale.reason.en.contains("31.0 days"), stale.reason.en)
+    }
+
+    func testLegalReportsOfIncidentsLoggedAfterTheEndDoNotCount() {
+        var evidence = Fixture.passing()
+        // Its task is in the evidence (say, a careless query), but the incident was not logged yet.
+        evidence.tasks.append(Fixture.task("INC-2026-0099", "ppc-preliminary", kind: .legalReport, dueHoursAfterStart: 100))
+        XCTAssertEqual(result(.legalReports, evidence).status, .pass)
+        XCTAssertEqual(ComplianceReport(catalog: Fixture.catalog([]), evidence: evidence).statistics.overdueReports, 0)
+    }
+
     func testLegalReportsCountWhateverTheIncidentsStatus() {
         var evidence = Fixture.passing()
         XCTAssertEqual(result(.legalReports, evidence).status, .pass)

@@ -9,7 +9,7 @@ enum Fixture {
     static let period = ReportPeriod(start: start, end: end)
 
     static func site(_ name: String, model: String = "alpha", violations: Int = 0, checkedDaysBeforeEnd: Double = 3) -> SiteEvidence {
-        SiteEvidence(site: name, model: model, policyID: "three-layer-\(model)", runID: Int64(name.utf8.count * 7),
+        SiteEvidence(site: name, model: model, policyID: "three-layer-\(model)", runID: Int64(name.utf8.reduce(0) { $0 * 31 + Int($1) } % 10_000),
                      checkedAt: end.addingTimeInterval(-checkedDaysBeforeEnd * 86_400), violations: violations, warnings: 1,
                      violationsByRule: violations > 0 ? ["MN-01": violations] : [:])
     }

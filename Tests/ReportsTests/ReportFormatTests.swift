@@ -57,7 +57,22 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertEqual(rows.dropFirst().map { $0[1] }, ["A-1", "A-2", "A-3", "A-4"])
         XCTAssertEqual(rows[1][4], "fail")
         XCTAssertTrue(rows[1][5].contains("違反1件"), rows[1][5])
+        XCTAssertTrue(rows[1][5].hasPrefix("'="), "a cell that would start a formula is made text: \(rows[1][5])")
         XCTAssertTrue(rows.dropFirst().allSatisfy { $0.count == 7 })
+    }
+
+    func testUserTextCannotInjectMarkupOrRows() {
+        var evidence = Fixture.passing()
+        evidence.sites[0].site = "<img src=x onerror=alert(1)> [x](javascript:1)\r\nnext"
+        evidence.sites[0].violations = 1
+        let markdown = String(decoding: ComplianceMarkdown.encode(report(evidence), language: .en), as: UTF8.self)
+        XCTAssertFalse(markdown.contains("<img"), markdown)
+        XCTAssertFalse(markdown.contains("[x](javascript"), markdown)
+        let html = String(decoding: ComplianceHTML.encode(report(evidence), language: .en), as: UTF8.self)
+        XCTAssertFalse(html.contains("<img"))
+        XCTAssertTrue(html.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        let csv = String(decoding: ComplianceCSV.encode(report(evidence), language: .en), as: UTF8.self)
+        XCTAssertTrue(csv.contains(",\"<img src=x onerror=alert(1)> [x](javascript:1)\r\nnext: 1 violation"), "a cell with a line break is quoted: \(csv)")
     }
 
     func testMarkdownInBothLanguages() {
@@ -79,6 +94,8 @@ final class ReportFormatTests: XCTestCase {
             XCTAssertEqual(ComplianceJSON.encode(report(), language: language), ComplianceJSON.encode(report(shuffled), language: language))
             XCTAssertEqual(ComplianceMarkdown.encode(report(), language: language), ComplianceMarkdown.encode(report(shuffled), language: language))
             XCTAssertEqual(ComplianceCSV.encode(report(), language: language), ComplianceCSV.encode(report(shuffled), language: language))
+            XCTAssertEqual(ComplianceHTML.encode(report(), language: language), ComplianceHTML.encode(report(shuffled), language: language))
+            XCTAssertEqual(ComplianceOSCAL.encode(report(), language: language), ComplianceOSCAL.encode(report(shuffled), language: language))
         }
     }
 }

@@ -122,14 +122,34 @@ struct CheckRunsCommand: ParsableCommand {
 /// Writes a file whole or not at all: a temporary file beside it, then a rename.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws(CSIRTError) {
+        try stage(data, for: path).commit()
+    }
+
+    /// The data written under a temporary name beside `path`, to be put in place by `commit()`.
+    struct Staged {
+        let temporary: String
+        let path: String
+
+        func commit() throws(CSIRTError) {
+            guard rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                discard()
+                throw CSIRTError(.input, "\(path): cannot write: \(reason)")
+            }
+        }
+
+        func discard() { unlink(temporary) }
+    }
+
+    static func stage(_ data: Data, for path: String) throws(CSIRTError) -> Staged {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CSIRTError(.input, "\(path): is a directory")
+        }
         let temporary = path + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CSIRTError(.input, "\(path): cannot write (does the directory exist?)")
+            throw CSIRTError(.input, "\(path): cannot write (does the directory exist, may csirt write there, is the disk full?)")
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CSIRTError(.input, "\(path): cannot write: \(reason)")
-        }
+        return Staged(temporary: temporary, path: path)
     }
 }

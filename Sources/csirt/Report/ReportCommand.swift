@@ -65,24 +65,27 @@ struct ComplianceReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Refuse an unwritable --out before the report is audited, not after.
-        if let out {
-            let directory = (out as NSString).deletingLastPathComponent
-            guard access(directory.isEmpty ? "." : directory, W_OK) == 0 else {
-                throw CSIRTError(.input, "\(out): cannot write there (no such directory, or no permission)")
-            }
-        }
         let app = try Application.open(home: homeOptions.resolvedHome)
         let period = try app.reportPeriod(from: from, to: to)
         let language = lang ?? ReportLanguage.fromEnvironment(ProcessInfo.processInfo.environment)
-        let produced = try app.produceComplianceReport(period: period, controlsPath: controls, format: format, language: language,
-                                                       sign: sign, actor: actorOptions.resolvedActor)
-        if let out {
-            try AtomicFile.write(Data(produced.bytes), to: out)
-            if let signature = produced.signature { try AtomicFile.write(Data(signature), to: out + ".sig") }
-        } else {
+        let produced = try app.prepareComplianceReport(period: period, controlsPath: controls, format: format, language: language, sign: sign)
+        guard let out else {
+            _ = try app.recordComplianceReport(produced, actor: actorOptions.resolvedActor)
             FileHandle.standardOutput.write(Data(produced.bytes))
+            if produced.report.failed { throw ExitCode(1) }
+            return
         }
+        // Staged beside their final names before the report is audited, put in place after: a
+        // report that cannot be written is neither written halfway nor recorded.
+        var staged = [try AtomicFile.stage(Data(produced.bytes), for: out)]
+        do {
+            if let signature = produced.signature { staged.append(try AtomicFile.stage(Data(signature), for: out + ".sig")) }
+            _ = try app.recordComplianceReport(produced, actor: actorOptions.resolvedActor)
+        } catch {
+            for file in staged { file.discard() }
+            throw error
+        }
+        for file in staged { try file.commit() }
         if produced.report.failed { throw ExitCode(1) }
     }
 }
