@@ -162,4 +162,21 @@ final class ReportFormatCLITests: XCTestCase {
         XCTAssertTrue(results.contains { $0["ruleId"] as? String == "MN-01" }, "the violations of the site's latest check")
 
     }
+
+    /// The documented `openssl dgst` check for homes whose signing key is ECDSA P-256 or RSA.
+    func testSignaturesByECDSAAndRSAKeysVerifyWithOpenSSLDgst() throws {
+        for kind in [OpenSSLCLI.KeyKind.ecdsaP256, .rsa2048] {
+            let directory = TemporaryDirectory()
+            let key = try OpenSSLCLI.makeKey(kind, in: directory, name: "signing")
+            let env = ["CSIRT_HOME": directory.file("home"), "CSIRT_ACTOR": "auditor-kato", "LANG": "C"]
+            let initialised = try CSIRTBinary.run(["init", "--signing-key", key.privateKey], environment: env)
+            XCTAssertEqual(initialised.status, 0, initialised.stderr)
+            let out = directory.file("report.md")
+            let made = try CSIRTBinary.run(["report", "compliance", "--out", out, "--sign"], environment: env)
+            XCTAssertNotEqual(made.status, 2, made.stderr)
+            let verified = try TestProcess.run("/usr/bin/env", ["openssl", "dgst", "-sha256", "-verify", key.publicKey, "-signature", out + ".sig", out])
+            XCTAssertEqual(verified.status, 0, "\(kind): \(verified.stdout) \(verified.stderr)")
+            XCTAssertTrue(verified.stdout.contains("Verified OK"), verified.stdout)
+        }
+    }
 }
