@@ -97,6 +97,24 @@ public final class TemporaryDirectory {
 }
 
 /// Keys made by the real openssl CLI.
+/// JSON Schema validation with python3-jsonschema (Draft 7 rules, which the SARIF and csirt
+/// schemas follow).
+public enum JSONSchemaCheck {
+    /// nil when python3-jsonschema is not installed (the caller skips); else the process result,
+    /// status 0 when `document` is valid against `schema`.
+    public static func validate(_ document: String, against schema: String) throws -> ProcessResult? {
+        let result = try TestProcess.run("/usr/bin/env", ["python3", "-c", """
+            import json, sys
+            try:
+                import jsonschema
+            except ImportError:
+                print("no jsonschema"); sys.exit(3)
+            jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+            """, schema, document])
+        return result.status == 3 ? nil : result
+    }
+}
+
 public enum OpenSSLCLI {
     public enum KeyKind: String, CaseIterable, Sendable {
         case ed25519, ecdsaP256, rsa2048
