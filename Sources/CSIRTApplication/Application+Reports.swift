@@ -27,9 +27,11 @@ public struct ProducedReport: Sendable {
 
 extension Application {
     /// The control catalog: `path`, else `controls.yaml` where the segmentation policies are
-    /// found (`CSIRT_POLICIES`, `HOME/policies`, the shipped `Policies/`).
+    /// found (`CSIRT_POLICIES`, `HOME/policies`), else the shipped one (a home made before csirt
+    /// had reports has policies but no catalog).
     public func controlCatalog(path: String?) throws(CSIRTError) -> ControlCatalog {
-        let file = path ?? PolicyCatalog.defaultDirectory(home: home) + "/controls.yaml"
+        var file = path ?? PolicyCatalog.defaultDirectory(home: home) + "/controls.yaml"
+        if path == nil && !FileManager.default.fileExists(atPath: file) { file = PolicyCatalog.shippedDirectory + "/controls.yaml" }
         let bytes = try InputFile.read(file, limit: 4 << 20, what: "a control catalog")
         guard let text = String(validating: bytes, as: UTF8.self) else { throw CSIRTError(.input, "\(file): not UTF-8 text") }
         do {

@@ -73,6 +73,14 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(english.stdout.hasPrefix("# Compliance report: "), english.stdout)
     }
 
+    func testAHomeFromBeforeReportsUsesTheShippedCatalog() throws {
+        let (directory, env) = try home(checking: "network.yaml")
+        try FileManager.default.removeItem(atPath: directory.file("home/policies/controls.yaml"))
+        let report = try CSIRTBinary.run(["report", "compliance", "--format", "csv"], environment: env)
+        XCTAssertNotEqual(report.status, 2, report.stderr)
+        XCTAssertTrue(report.stdout.contains("organisation,ORG-1,"), report.stdout)
+    }
+
     func testBadInputsExit2AndWriteNothing() throws {
         let (directory, env) = try home(checking: "network.yaml")
         let badCatalog = directory.write("controls.yaml", "catalog:\n  id: x\n  version: 1\n  title: {ja: a, en: b}\ngroups:\n  - id: g\n    title: {ja: a, en: b}\n    controls:\n      - id: G-1\n        check: manual\n")
