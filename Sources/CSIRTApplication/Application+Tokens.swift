@@ -81,8 +81,16 @@ extension Application {
         var record = generation.flatMap { tokenCache.value(hash, at: $0) }
         if record == nil {
             record = try mapErrors {
-                try database.readOneStatement { db in
-                    try APITokenRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM apiToken WHERE tokenHash = ?"), arguments: [hash])
+                try database.lookup("SELECT name, role, tokenHash, createdAt, createdBy, revokedAt, revokedBy FROM apiToken WHERE tokenHash = ?",
+                                    [hash]) { row in
+                    guard let name = row.text(0), let role = row.text(1), let tokenHash = row.text(2), let createdText = row.text(3),
+                          let createdAt = StoredTime.date(createdText) ?? Date.fromDatabaseValue(createdText.databaseValue),
+                          let createdBy = row.text(4) else {
+                        throw CSIRTError(.unavailable, "a stored API token is damaged")
+                    }
+                    let revokedAt = row.text(5).map { StoredTime.date($0) ?? Date.fromDatabaseValue($0.databaseValue) ?? .distantPast }
+                    return APITokenRecord(name: name, role: role, tokenHash: tokenHash, createdAt: createdAt, createdBy: createdBy,
+                                          revokedAt: revokedAt, revokedBy: row.text(6))
                 }
             }
             if let record, record.revokedAt == nil, let generation { tokenCache.store(record, for: hash, at: generation) }

@@ -46,9 +46,8 @@ extension Application {
     /// The store's generation (see `StoreGeneration`): one indexed lookup.
     public func generation() throws(CSIRTError) -> StoreGeneration {
         try mapErrors {
-            try database.readOneStatement { db in
-                StoreGeneration(position: try Setting.value(Setting.auditPosition, db) ?? "")
-            }
+            let position: String?? = try database.lookup("SELECT value FROM setting WHERE name = ?", [Setting.auditPosition]) { $0.text(0) }
+            return StoreGeneration(position: (position ?? nil) ?? "")
         }
     }
 }

@@ -6,10 +6,13 @@ import GRDB
 /// write lock before the audit log's lock — always in that order, so two processes never deadlock.
 public struct AppDatabase: Sendable {
     public let writer: any DatabaseWriter
+    /// The connection for per-request lookups (nil for a store without a file).
+    let lookups: LookupConnection?
 
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
+        lookups = writer.path == ":memory:" || writer.path.isEmpty ? nil : LookupConnection(path: writer.path)
     }
 
     /// Opens (or creates) the database file at `path` in WAL mode.
@@ -167,6 +170,15 @@ public struct AppDatabase: Sendable {
 
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
+    }
+
+    /// One row of a one-statement lookup, through the store's own lookup connection (see
+    /// `LookupConnection`), or GRDB's pool for a store without a file. nil when there is no row.
+    public func lookup<T>(_ sql: String, _ arguments: [String], _ read: (any LookupRow) throws -> T) throws -> T? {
+        if let lookups { return try lookups.row(sql, arguments, read) }
+        return try readOneStatement { db in
+            try Row.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)).map { try read(GRDBLookupRow(row: $0)) }
+        }
     }
 
     /// One statement outside a transaction: SQLite runs a lone SELECT atomically on its own, and
