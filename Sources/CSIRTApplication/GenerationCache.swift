@@ -38,8 +38,6 @@ public final class GenerationCache<Key: Hashable & Sendable, Value: Sendable>: @
             entries[key] = (generation, value)
         }
     }
-
-    public var count: Int { lock.withLock { entries.count } }
 }
 
 extension Application {

@@ -176,14 +176,9 @@ public struct AppDatabase: Sendable {
     /// `LookupConnection`), or GRDB's pool for a store without a file. nil when there is no row.
     public func lookup<T>(_ sql: String, _ arguments: [String], _ read: (any LookupRow) throws -> T) throws -> T? {
         if let lookups { return try lookups.row(sql, arguments, read) }
-        return try readOneStatement { db in
+        // One statement needs no transaction: SQLite runs a lone SELECT atomically on its own.
+        return try writer.unsafeRead { db in
             try Row.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)).map { try read(GRDBLookupRow(row: $0)) }
         }
-    }
-
-    /// One statement outside a transaction: SQLite runs a lone SELECT atomically on its own, and
-    /// skipping BEGIN/COMMIT halves what a tiny lookup costs. Never for two statements that must agree.
-    public func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.unsafeRead(body)
     }
 }

@@ -32,6 +32,13 @@ public struct ComplianceEvidence: Sendable {
 }
 
 extension ComplianceEvidence {
+    /// Violations per policy rule over every site's latest run, by rule id ("-" for none).
+    var violationsByRule: [(rule: String, count: Int)] {
+        var byRule: [String: Int] = [:]
+        for site in sites { for (rule, count) in site.violationsByRule { byRule[rule.isEmpty ? "-" : rule, default: 0] += count } }
+        return byRule.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
     /// The reports to the PPC of incidents logged before the end, whatever their status.
     var legalReports: [TaskEvidence] {
         let known = Set(incidents.map(\.id))

@@ -82,9 +82,7 @@ public enum ComplianceHTML {
             html.raw("</tbody>\n</table>\n")
         }
         html.element("h3", l.pick("ポリシー規則ごとの違反", "Violations per policy rule"))
-        var byRule: [String: Int] = [:]
-        for site in evidence.sites { for (rule, count) in site.violationsByRule { byRule[rule.isEmpty ? "-" : rule, default: 0] += count } }
-        html.raw(SVGCharts.violationsPerRule(byRule.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, language: l))
+        html.raw(SVGCharts.violationsPerRule(evidence.violationsByRule, language: l))
         html.element("h3", l.pick("監査ログとプレイブック", "Audit log and playbooks"))
         html.raw("<ul>\n")
         html.element("li", l.pick("監査ログ", "Audit log") + ": " + (evidence.audit.problem ?? l.pick("改ざんなし", "intact")))

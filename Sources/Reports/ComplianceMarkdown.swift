@@ -40,12 +40,11 @@ public enum ComplianceMarkdown {
             for site in evidence.sites.sorted(by: { $0.site < $1.site }) {
                 lines.append("| \(cell(site.site)) | \(site.model) | \(cell(site.policyID)) | #\(site.runID) | \(RFC3339.format(site.checkedAt)) | \(site.violations) | \(site.warnings) |")
             }
-            var byRule: [String: Int] = [:]
-            for site in evidence.sites { for (rule, count) in site.violationsByRule { byRule[rule.isEmpty ? "-" : rule, default: 0] += count } }
+            let byRule = evidence.violationsByRule
             if !byRule.isEmpty {
                 lines.append("")
                 lines.append(l.pick("ポリシー規則ごとの違反", "Violations per policy rule") + ": "
-                    + byRule.sorted { $0.key < $1.key }.map { "\(cell($0.key)) \($0.value)" }.joined(separator: ", "))
+                    + byRule.map { "\(cell($0.rule)) \($0.count)" }.joined(separator: ", "))
             }
         }
         lines.append("")

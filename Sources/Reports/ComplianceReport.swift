@@ -23,7 +23,7 @@ public struct ComplianceReport: Sendable {
 }
 
 /// Incidents logged in the period, and how fast those contained or closed in it were handled.
-public struct IncidentStatistics: Sendable, Equatable {
+public struct IncidentStatistics: Sendable {
     public var logged: Int
     public var byCategory: [(IncidentCategory, Int)]
     public var bySeverity: [(Severity, Int)]
@@ -89,12 +89,5 @@ public struct IncidentStatistics: Sendable, Equatable {
         overdueReports = reports.filter(overdue).count
         lateReports = reports.filter { $0.wasDoneLate(in: period) }.count
         pendingReports = reports.filter { task in task.dueAt.map { $0 >= period.end } ?? false && task.isOutstanding(at: period.end) }.count
-    }
-
-    public static func == (a: IncidentStatistics, b: IncidentStatistics) -> Bool {
-        a.logged == b.logged && a.byCategory.elementsEqual(b.byCategory, by: ==) && a.bySeverity.elementsEqual(b.bySeverity, by: ==)
-            && a.bySegment.elementsEqual(b.bySegment, by: ==) && a.containHours == b.containHours && a.closeHours == b.closeHours
-            && a.byMonth.elementsEqual(b.byMonth, by: { $0.month == $1.month && $0.counts == $1.counts })
-            && a.overdueSteps == b.overdueSteps && a.lateSteps == b.lateSteps && a.overdueReports == b.overdueReports && a.lateReports == b.lateReports && a.pendingReports == b.pendingReports
     }
 }
