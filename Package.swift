@@ -37,7 +37,7 @@ let package = Package(
         // Compliance reports: control catalogs, their evaluation from evidence, every format. No I/O.
         .target(name: "Reports", dependencies: ["Incidents", "AuditLog"]),
         // The SQLite store (GRDB, WAL).
-        .target(name: "CSIRTStore", dependencies: ["AuditLog", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CSIRTStore", dependencies: ["AuditLog", "CSIRTCrypto", .product(name: "GRDB", package: "GRDB.swift")]),
         // The one application layer every command (and later every HTTP route) calls.
         .target(
             name: "CSIRTApplication",

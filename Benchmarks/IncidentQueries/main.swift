@@ -96,7 +96,7 @@ try database.write { db in
                                     assets: incident.assets, personalData: nil, reporter: "bench", assignee: incident.assignee,
                                     status: incident.status.rawValue, detectedAt: incident.detectedAt, reportedAt: incident.reportedAt,
                                     containedAt: incident.containedAt, recoveredAt: incident.recoveredAt, closedAt: incident.closedAt,
-                                    tags: [], playbookID: playbook?.id, playbook: nil,
+                                    tags: [], playbookID: playbook?.id, playbookDigest: nil,
                                     phaseEnteredAt: Dictionary(uniqueKeysWithValues: incident.phaseEnteredAt.map { ($0.key.rawValue, $0.value) }),
                                     version: 1)
         if let data = incident.personalData { record.personalData = "{\"people\":\(data.people),\"kinds\":[],\"specialCare\":false,\"financialHarm\":false,\"encrypted\":false}" }

@@ -81,7 +81,7 @@ extension Application {
         let key = try Self.incidentID(id)
         return try mapErrors {
             try database.read { db in
-                let statement = try db.cachedStatement(sql: "SELECT \(IncidentRecord.listSelection)\(withPlaybook ? ", playbook" : "") FROM incident WHERE id = ?")
+                let statement = try db.cachedStatement(sql: "SELECT \(IncidentRecord.listSelection) FROM incident WHERE id = ?")
                 guard let row = try Row.fetchOne(statement, arguments: [key.description]) else { throw Self.unknownIncident(key) }
                 return try detail(IncidentRecord(listRow: row), withPlaybook: withPlaybook, db)
             }
@@ -94,15 +94,19 @@ extension Application {
                                      arguments: [record.id]).map(IncidentTaskRecord.init(selectedRow:))
         let events = try IncidentEventRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentEvent WHERE incidentID = ? ORDER BY id"),
                                                       arguments: [record.id])
-        return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: withPlaybook ? try IncidentMapping.playbook(record) : nil,
+        return IncidentDetail(incident: try IncidentMapping.incident(record), playbook: withPlaybook ? try IncidentMapping.playbook(record, db) : nil,
                               tasks: tasks.map(IncidentMapping.task), timeline: events.map(IncidentMapping.event))
+    }
+
+    /// The stored row of incident `id`, or nil.
+    static func record(_ id: String, _ db: Database) throws -> IncidentRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(IncidentRecord.listSelection) FROM incident WHERE id = ?"), arguments: [id])
+            .map(IncidentRecord.init(listRow:))
     }
 
     /// An incident this transaction has just written.
     static func stored(_ id: String, _ db: Database) throws -> IncidentRecord {
-        guard let record = try IncidentRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?"), arguments: [id]) else {
-            throw CSIRTError(.failed, "\(id): just written, but not found")
-        }
+        guard let record = try record(id, db) else { throw CSIRTError(.failed, "\(id): just written, but not found") }
         return record
     }
 
@@ -194,23 +198,24 @@ extension Application {
         let key = try Self.incidentID(id)
         let (result, _) = try perform { db in
             let rules = try Self.reportingRules(db)
-            guard let record = try IncidentRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM incident WHERE id = ?"), arguments: [key.description]) else {
-                throw Self.unknownIncident(key)
-            }
+            guard let record = try Self.record(key.description, db) else { throw Self.unknownIncident(key) }
             // Optimistic locking: a change based on a version someone else has since changed fails
             // instead of silently building on a state its author never saw.
             if let expectedVersion, record.version != expectedVersion {
                 throw CSIRTError(.stale, "\(key): changed by someone else meanwhile (now version \(record.version), this change was based on version \(expectedVersion)); look at it again and retry")
             }
             var incident = try IncidentMapping.incident(record)
-            var playbook = try IncidentMapping.playbook(record)
+            let planned = try IncidentMapping.playbook(record, db)
+            var playbook = planned
             var tasks = try IncidentTaskRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM incidentTask WHERE incidentID = ?"),
                                                         arguments: [record.id]).map(IncidentMapping.task)
             let now = clock()
             var (events, details) = try change(&incident, &playbook, &tasks, now)
             incident.version = record.version + 1
             tasks = TaskPlanner.replan(tasks, incident: incident, playbook: playbook, rules: rules)
-            try save(incident, playbook: playbook, tasks: tasks, events: events, insert: false, db)
+            // The same playbook keeps its snapshot: a decoded snapshot need not encode to the same bytes.
+            try save(incident, playbook: playbook, storedDigest: playbook == planned ? record.playbookDigest : nil, tasks: tasks, events: events,
+                     insert: false, db)
             details["version"] = .integer(Int64(incident.version))
             var changed = try detail(try Self.stored(key.description, db), withPlaybook: false, db)
             changed.playbook = playbook
@@ -219,8 +224,17 @@ extension Application {
         return result
     }
 
-    private func save(_ incident: Incident, playbook: Playbook?, tasks: [IncidentTask], events: [TimelineEvent], insert: Bool, _ db: Database) throws {
-        let record = try IncidentMapping.record(incident, playbook: playbook)
+    /// Writes the incident, its tasks and new events. `storedDigest` names `playbook`'s snapshot
+    /// when it is already stored; otherwise the snapshot is stored now (once per playbook version).
+    private func save(_ incident: Incident, playbook: Playbook?, storedDigest: String? = nil, tasks: [IncidentTask], events: [TimelineEvent],
+                      insert: Bool, _ db: Database) throws {
+        var digest = playbook == nil ? nil : storedDigest
+        if let playbook, digest == nil {
+            let snapshot = try IncidentMapping.snapshot(playbook)
+            try PlaybookSnapshot.save(digest: snapshot.digest, json: snapshot.json, db)
+            digest = snapshot.digest
+        }
+        let record = try IncidentMapping.record(incident, playbook: playbook, playbookDigest: digest)
         try record.write(db, insert: insert)
         // Cached statements with plain arguments: an incident's tasks are rewritten on every change.
         try db.cachedStatement(sql: "DELETE FROM incidentTask WHERE incidentID = ?").execute(arguments: [record.id])

@@ -1,6 +1,7 @@
 import AuditLog
 import CSIRTStore
 import Foundation
+import GRDB
 import Incidents
 
 /// Between the domain's types and the store's rows.
@@ -18,7 +19,8 @@ enum IncidentMapping {
         return decoder
     }()
 
-    static func record(_ incident: Incident, playbook: Playbook?) throws -> IncidentRecord {
+    /// The row of `incident`, whose tasks come from `playbook`, stored as the snapshot `playbookDigest`.
+    static func record(_ incident: Incident, playbook: Playbook?, playbookDigest: String?) throws -> IncidentRecord {
         IncidentRecord(
             id: incident.id.description, year: incident.id.year, number: incident.id.number, title: incident.title,
             description: incident.description, category: incident.category.rawValue, severity: incident.severity.rawValue,
@@ -27,9 +29,7 @@ enum IncidentMapping {
             reporter: incident.reporter, assignee: incident.assignee, status: incident.status.rawValue,
             detectedAt: incident.detectedAt, reportedAt: incident.reportedAt, containedAt: incident.containedAt,
             recoveredAt: incident.recoveredAt, closedAt: incident.closedAt, tags: incident.tags, playbookID: playbook?.id,
-            playbook: try playbook.map { playbook in
-                try encodedSnapshots.value(for: SnapshotKey(playbook: playbook)) { String(decoding: try encoder.encode(playbook), as: UTF8.self) }
-            },
+            playbookDigest: playbookDigest,
             phaseEnteredAt: Dictionary(uniqueKeysWithValues: incident.phaseEnteredAt.map { ($0.key.rawValue, $0.value) }),
             version: incident.version)
     }
@@ -53,11 +53,24 @@ enum IncidentMapping {
                         playbookID: record.playbookID, phaseEnteredAt: entered, version: record.version)
     }
 
-    /// Every incident keeps the snapshot of its playbook as JSON; most share a few snapshots.
+    /// Snapshots decoded, by digest: the incidents of one playbook version share one.
     static let snapshots = Memo<String, Playbook>(limit: 256)
 
-    /// The other way: a playbook's snapshot as stored, encoded once per playbook.
-    static let encodedSnapshots = Memo<SnapshotKey, String>(limit: 256)
+    /// A playbook as the store keeps it: its JSON and the digest that names it.
+    struct EncodedSnapshot: Sendable {
+        let digest: String
+        let json: String
+    }
+
+    /// The other way: each playbook encoded and hashed once.
+    static let encodedSnapshots = Memo<SnapshotKey, EncodedSnapshot>(limit: 256)
+
+    static func snapshot(_ playbook: Playbook) throws -> EncodedSnapshot {
+        try encodedSnapshots.value(for: SnapshotKey(playbook: playbook)) {
+            let json = String(decoding: try encoder.encode(playbook), as: UTF8.self)
+            return EncodedSnapshot(digest: PlaybookSnapshot.digest(json), json: json)
+        }
+    }
 
     /// A playbook as a memo key: hashed by id and version only (hashing every step of every
     /// playbook cost more than the rest of storing an incident), still compared whole.
@@ -70,8 +83,15 @@ enum IncidentMapping {
         }
     }
 
-    static func playbook(_ record: IncidentRecord) throws -> Playbook? {
-        try record.playbook.map { text in try snapshots.value(for: text) { try decoder.decode(Playbook.self, from: Data(text.utf8)) } }
+    /// The playbook `record`'s tasks were planned with, from the memo or the store.
+    static func playbook(_ record: IncidentRecord, _ db: Database) throws -> Playbook? {
+        guard let digest = record.playbookDigest else { return nil }
+        return try snapshots.value(for: digest) {
+            guard let json = try PlaybookSnapshot.json(digest: digest, db) else {
+                throw CSIRTError(.failed, "\(record.id): its playbook snapshot \(digest.prefix(12)) is missing; the database was altered")
+            }
+            return try decoder.decode(Playbook.self, from: Data(json.utf8))
+        }
     }
 
     static func record(_ task: IncidentTask, incidentID: String) -> IncidentTaskRecord {

@@ -153,6 +153,32 @@ public struct AppDatabase: Sendable {
                 t.column("revokedBy", .text)
             }
         }
+        migrator.registerMigration("v5-playbook-snapshots") { db in
+            // Until v5 every incident row carried its own copy of its playbook (about 10 KB):
+            // most of the database, and most of what each new incident wrote. Each distinct
+            // snapshot now lives once, named by its SHA-256.
+            try db.create(table: PlaybookSnapshot.databaseTableName) { t in
+                t.primaryKey("digest", .text)
+                t.column("json", .text).notNull()
+            }
+            try db.execute(sql: "ALTER TABLE incident ADD COLUMN playbookDigest TEXT REFERENCES playbookSnapshot(digest)")
+            // Read first, then write: no update while a cursor walks the same table.
+            var digests: [String: String] = [:]
+            var pairs: [(id: String, digest: String)] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, playbook FROM incident WHERE playbook IS NOT NULL")
+            while let row = try rows.next() {
+                let json: String = row[1]
+                let digest = digests[json] ?? PlaybookSnapshot.digest(json)
+                if digests[json] == nil {
+                    digests[json] = digest
+                    try PlaybookSnapshot.save(digest: digest, json: json, db)
+                }
+                pairs.append((row[0], digest))
+            }
+            let update = try db.makeStatement(sql: "UPDATE incident SET playbookDigest = ? WHERE id = ?")
+            for pair in pairs { try update.execute(arguments: [pair.digest, pair.id]) }
+            try db.execute(sql: "ALTER TABLE incident DROP COLUMN playbook")
+        }
         return migrator
     }
 

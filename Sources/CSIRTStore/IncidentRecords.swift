@@ -26,15 +26,15 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     public var closedAt: Date?
     public var tags: [String]
     public var playbookID: String?
-    /// JSON snapshot of the playbook the tasks came from.
-    public var playbook: String?
+    /// The `PlaybookSnapshot` the tasks were planned with (its digest).
+    public var playbookDigest: String?
     /// JSON: phase name → time the incident last entered it.
     public var phaseEnteredAt: [String: Date]
     public var version: Int
 
     public init(id: String, year: Int, number: Int, title: String, description: String, category: String, severity: Int, segment: String,
                 assets: [String], personalData: String?, reporter: String, assignee: String?, status: String, detectedAt: Date, reportedAt: Date,
-                containedAt: Date?, recoveredAt: Date?, closedAt: Date?, tags: [String], playbookID: String?, playbook: String?,
+                containedAt: Date?, recoveredAt: Date?, closedAt: Date?, tags: [String], playbookID: String?, playbookDigest: String?,
                 phaseEnteredAt: [String: Date], version: Int) {
         self.id = id
         self.year = year
@@ -56,7 +56,7 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
         self.closedAt = closedAt
         self.tags = tags
         self.playbookID = playbookID
-        self.playbook = playbook
+        self.playbookDigest = playbookDigest
         self.phaseEnteredAt = phaseEnteredAt
         self.version = version
     }
@@ -77,11 +77,11 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
             severity.databaseValue, segment.databaseValue, try Self.json(assets).databaseValue, personalData.databaseValue,
             reporter.databaseValue, assignee.databaseValue, status.databaseValue, StoredTime.value(detectedAt), StoredTime.value(reportedAt),
             StoredTime.value(containedAt), StoredTime.value(recoveredAt), StoredTime.value(closedAt), try Self.json(tags).databaseValue,
-            playbookID.databaseValue, playbook.databaseValue, try Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
+            playbookID.databaseValue, playbookDigest.databaseValue, try Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
         ]
         let columns = ["year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData", "reporter",
                        "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt", "tags", "playbookID",
-                       "playbook", "phaseEnteredAt", "version"]
+                       "playbookDigest", "phaseEnteredAt", "version"]
         let sql: String
         if insert {
             sql = "INSERT INTO incident (id, \(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: columns.count)))"

@@ -55,10 +55,10 @@ extension JSONColumn {
 }
 
 extension IncidentRecord {
-    /// The columns a list reads: all but the playbook snapshot.
+    /// Every column, in the order `init(listRow:)` reads them.
     public static let listColumns = ["id", "year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData",
                                      "reporter", "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt",
-                                     "tags", "playbookID", "phaseEnteredAt", "version"]
+                                     "tags", "playbookID", "phaseEnteredAt", "version", "playbookDigest"]
 
     public init(row: Row) throws {
         self.init(id: row["id"], year: row["year"], number: row["number"], title: row["title"], description: row["description"],
@@ -66,7 +66,7 @@ extension IncidentRecord {
                   assets: try JSONColumn.strings(row["assets"]), personalData: row["personalData"], reporter: row["reporter"],
                   assignee: row["assignee"], status: row["status"], detectedAt: row["detectedAt"], reportedAt: row["reportedAt"],
                   containedAt: row["containedAt"], recoveredAt: row["recoveredAt"], closedAt: row["closedAt"],
-                  tags: try JSONColumn.strings(row["tags"]), playbookID: row["playbookID"], playbook: row["playbook"],
+                  tags: try JSONColumn.strings(row["tags"]), playbookID: row["playbookID"], playbookDigest: row["playbookDigest"],
                   phaseEnteredAt: try JSONColumn.dates(row["phaseEnteredAt"]), version: row["version"])
     }
 }
@@ -95,7 +95,7 @@ extension APITokenRecord {
 }
 
 extension IncidentRecord {
-    /// `SELECT <listColumns>[, playbook]`: the columns by position (no name lookups; a list of
+    /// `SELECT <listColumns>`: the columns by position (no name lookups; a list of
     /// incidents decodes thousands of columns).
     public static var listSelection: String { listColumns.map { "\"\($0)\"" }.joined(separator: ", ") }
 
@@ -103,7 +103,7 @@ extension IncidentRecord {
         self.init(id: row[0], year: row[1], number: row[2], title: row[3], description: row[4], category: row[5], severity: row[6],
                   segment: row[7], assets: try JSONColumn.strings(row[8]), personalData: row[9], reporter: row[10], assignee: row[11],
                   status: row[12], detectedAt: row[13], reportedAt: row[14], containedAt: row[15], recoveredAt: row[16], closedAt: row[17],
-                  tags: try JSONColumn.strings(row[18]), playbookID: row[19], playbook: row.count > 22 ? row[22] : nil,
+                  tags: try JSONColumn.strings(row[18]), playbookID: row[19], playbookDigest: row[22],
                   phaseEnteredAt: try JSONColumn.dates(row[20]), version: row[21])
     }
 }
