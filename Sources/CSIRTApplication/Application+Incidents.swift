@@ -156,6 +156,8 @@ extension Application {
         guard detectedAt <= now.addingTimeInterval(300) else {
             throw CSIRTError(.input, "the detection time \(TimeInput.format(detectedAt)) is in the future")
         }
+        // Encoded (or found in the memo) before the write: the single writer is what everyone waits for.
+        let snapshot = try mapErrors { try playbook.map(IncidentMapping.snapshot) }
         let (result, _) = try perform { db in
             let rules = try Self.reportingRules(db)
             let year = rules.calendar.component(.year, from: now)
@@ -166,7 +168,7 @@ extension Application {
             let tasks = TaskPlanner.plan(incident, playbook: playbook, rules: rules)
             let opened = TimelineEvent(time: now, author: actor, kind: .opened,
                                        text: "opened as \(new.category.rawValue), \(new.severity.name)" + (playbook.map { " with playbook \($0.id) v\($0.version)" } ?? " without a playbook"))
-            try save(incident, playbook: playbook, tasks: tasks, events: [opened], insert: true, db)
+            try save(incident, playbook: playbook, snapshot: snapshot, tasks: tasks, events: [opened], insert: true, db)
             var details: [String: JSONValue] = [
                 "title": .string(title), "category": .string(new.category.rawValue), "severity": .string(new.severity.name),
                 "segment": .string(new.segment.rawValue), "detected_at": .string(RFC3339.format(detectedAt)), "version": 1,
@@ -225,12 +227,13 @@ extension Application {
     }
 
     /// Writes the incident, its tasks and new events. `storedDigest` names `playbook`'s snapshot
-    /// when it is already stored; otherwise the snapshot is stored now (once per playbook version).
-    private func save(_ incident: Incident, playbook: Playbook?, storedDigest: String? = nil, tasks: [IncidentTask], events: [TimelineEvent],
-                      insert: Bool, _ db: Database) throws {
+    /// when it is already stored; otherwise the snapshot (`snapshot`, or encoded here) is stored
+    /// now if it is not yet (once per playbook version).
+    private func save(_ incident: Incident, playbook: Playbook?, storedDigest: String? = nil, snapshot: IncidentMapping.EncodedSnapshot? = nil,
+                      tasks: [IncidentTask], events: [TimelineEvent], insert: Bool, _ db: Database) throws {
         var digest = playbook == nil ? nil : storedDigest
         if let playbook, digest == nil {
-            let snapshot = try IncidentMapping.snapshot(playbook)
+            let snapshot = try snapshot ?? IncidentMapping.snapshot(playbook)
             try PlaybookSnapshot.save(digest: snapshot.digest, json: snapshot.json, db)
             digest = snapshot.digest
         }
