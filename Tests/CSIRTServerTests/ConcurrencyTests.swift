@@ -61,9 +61,31 @@ final class ConcurrencyTests: XCTestCase {
             XCTAssertEqual(winners.count, 1, "one PATCH wins")
             XCTAssertEqual(patched.filter { $0.0 == .preconditionFailed }.count, 99, "the others are told their version is stale")
 
+            XCTAssertEqual(try fixture.app.incident(target).incident.version, 102)
+            XCTAssertEqual(try fixture.app.incident(target).incident.title, "renamed \(winners[0].1)")
+
+            // 100 parallel PATCHes with `If-Match: *` (any version): all accepted, one after the
+            // other, each answered with a version of its own; the last one's title stays.
+            let unconditional = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Int?, String?).self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        let reply = try await client.send(.patch, "/v1/incidents/\(target)", as: .responder,
+                                                          json: ["title": "any version \(index)"], headers: [.ifMatch: "*"])
+                        return (reply.status, reply.json["version"] as? Int, reply.json["title"] as? String)
+                    }
+                }
+                var results: [(HTTPResponse.Status, Int?, String?)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            XCTAssertEqual(unconditional.filter { $0.0 == .ok }.count, 100, "every PATCH with If-Match: * is accepted")
+            XCTAssertEqual(Set(unconditional.compactMap(\.1)), Set(103...202), "each change has a version of its own")
+            let last = try XCTUnwrap(unconditional.first { $0.1 == 202 })
+
             let detail = try fixture.app.incident(target)
-            XCTAssertEqual(detail.incident.version, 102)
-            XCTAssertEqual(detail.incident.title, "renamed \(winners[0].1)")
+            XCTAssertEqual(detail.incident.version, 202)
+            XCTAssertEqual(detail.incident.title, last.2, "the last change committed is the one that stays")
+            XCTAssertEqual(detail.timeline.filter { $0.kind == .updated }.count, 101)
             let notes = detail.timeline.filter { $0.kind == .note }.map(\.text)
             XCTAssertEqual(notes.count, 100)
             XCTAssertEqual(Set(notes), Set((0..<100).map { "note \($0)" }))
@@ -72,7 +94,9 @@ final class ConcurrencyTests: XCTestCase {
             let entries = try fixture.auditEntries()
             XCTAssertEqual(entries.filter { $0["action"]?.stringValue == "incident.open" }.count, 100)
             XCTAssertEqual(entries.filter { $0["action"]?.stringValue == "incident.note" }.count, 100)
-            XCTAssertEqual(entries.filter { $0["action"]?.stringValue == "incident.update" }.count, 1)
+            XCTAssertEqual(entries.filter { $0["action"]?.stringValue == "incident.update" }.count, 101)
+            let updatedTitles = entries.filter { $0["action"]?.stringValue == "incident.update" }.compactMap { $0["details"]?["title"]?.stringValue }
+            XCTAssertEqual(Set(updatedTitles.filter { $0.hasPrefix("any version ") }), Set((0..<100).map { "any version \($0)" }))
             let report = try AuditVerification.verify(home: fixture.home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
             XCTAssertTrue(report.isIntact, "\(String(describing: report.failure))")
         }

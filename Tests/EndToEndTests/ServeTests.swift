@@ -4,9 +4,9 @@ import TestSupport
 import XCTest
 
 /// `csirt serve` as a user runs it: the real binary on loopback, a real HTTP client (curl),
-/// SIGTERM, and an audit log that is sealed and verifies afterwards.
+/// SIGINT and SIGTERM, and an audit log that is sealed and verifies afterwards.
 final class ServeTests: XCTestCase {
-    func testServeAnswersOverHTTPAndSealsTheLogOnSIGTERM() throws {
+    func testServeAnswersOverHTTPAndSealsTheLogOnSIGINT() throws {
         let directory = TemporaryDirectory()
         let home = directory.file("home")
         XCTAssertEqual(try CSIRTBinary.run(["init", "--home", home]).status, 0)
@@ -14,26 +14,10 @@ final class ServeTests: XCTestCase {
         let secret = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(secret.hasPrefix("csirt_"), token.stdout + token.stderr)
 
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: CSIRTBinary.path)
-        server.arguments = ["serve", "--home", home, "--port", "0", "--log-format", "json"]
         let log = directory.file("server.log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        server.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        server.standardOutput = FileHandle.nullDevice
-        try server.run()
+        let (server, port) = try Self.launch(home: home, log: log)
         defer { if server.isRunning { server.terminate() } }
-
-        // The start-up line names the port the kernel chose.
-        var port: Int? = nil
-        for _ in 0..<200 where port == nil {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last ?? "")
-            }
-            if port == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        let base = "http://127.0.0.1:\(try XCTUnwrap(port, "no start-up line in \(log)"))"
+        let base = "http://127.0.0.1:\(port)"
 
         func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
             let result = try TestProcess.run("/usr/bin/env", ["curl", "-sS", "-w", "\n%{http_code}"] + arguments)
@@ -52,7 +36,7 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(fetched.body.contains("不正アクセスの疑い"))
 
         // A second server on the same port fails at once, with exit 2, and records no start.
-        let clash = try CSIRTBinary.run(["serve", "--home", home, "--port", String(port!)])
+        let clash = try CSIRTBinary.run(["serve", "--home", home, "--port", String(port)])
         XCTAssertEqual(clash.status, 2, clash.stderr)
         XCTAssertTrue(clash.stderr.contains("csirt: error:"), clash.stderr)
 
@@ -61,7 +45,7 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(shown.status, 0, shown.stderr)
         XCTAssertTrue(shown.stdout.contains("\"reporter\":\"soc-chat\""), shown.stdout)
 
-        server.interrupt()  // SIGINT; SIGTERM takes the same path
+        server.interrupt()  // SIGINT here; SIGTERM in the test below
         server.waitUntilExit()
         XCTAssertEqual(server.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
 
@@ -82,5 +66,111 @@ final class ServeTests: XCTestCase {
         XCTAssertTrue(audit.last?.contains("checkpoint") ?? false, "the last line is a checkpoint")
         let verify = try CSIRTBinary.run(["audit", "verify", "--home", home])
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    }
+
+    /// SIGTERM while a request is still arriving: the server stops taking new connections, lets
+    /// that request finish (its change is made and audited), then seals the log and exits 0.
+    func testSIGTERMLetsARequestInFlightFinish() throws {
+        let directory = TemporaryDirectory()
+        let home = directory.file("home")
+        XCTAssertEqual(try CSIRTBinary.run(["init", "--home", home]).status, 0)
+        let token = try CSIRTBinary.run(["token", "create", "--name", "soc-chat", "--role", "responder", "--home", home])
+        let secret = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let log = directory.file("server.log")
+        let (server, port) = try Self.launch(home: home, log: log)
+        defer { if server.isRunning { server.terminate() } }
+
+        let body = Array(#"{"title":"停止中に届いた報告","category":"malware","severity":"high"}"#.utf8)
+        let head = "POST /v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let connection = try LoopbackConnection(port: port)
+        try connection.send(Array(head.utf8) + body.prefix(10))
+        Thread.sleep(forTimeInterval: 0.3)  // the server has the head and waits for the rest of the body
+
+        server.terminate()  // SIGTERM
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertTrue(server.isRunning, "the server must wait for the request in flight")
+        let refused = try TestProcess.run("/usr/bin/env", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:\(port)/healthz"])
+        XCTAssertNotEqual(refused.status, 0, "no new connection once shutting down: " + refused.stdout)
+
+        try connection.send(Array(body.dropFirst(10)))
+        let response = String(decoding: try connection.receiveAll(), as: UTF8.self)
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 201"), response)
+        XCTAssertTrue(response.contains("停止中に届いた報告"), response)
+
+        server.waitUntilExit()
+        XCTAssertEqual(server.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let audit = try String(contentsOfFile: home + "/audit/audit.log", encoding: .utf8).split(separator: "\n")
+        let actions = audit.compactMap { try? CanonicalJSON.parse(Array($0.utf8)) }.compactMap { $0["action"]?.stringValue }
+        XCTAssertEqual(Array(actions.suffix(3)), ["server.start", "incident.open", "server.stop"])
+        XCTAssertTrue(audit.last?.contains("checkpoint") ?? false, "the last line is a checkpoint")
+        let verify = try CSIRTBinary.run(["audit", "verify", "--home", home])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        let listed = try CSIRTBinary.run(["incident", "list", "--home", home])
+        XCTAssertTrue(listed.stdout.contains("停止中に届いた報告"), listed.stdout)
+    }
+
+    /// Starts `csirt serve` on a port the kernel chooses; the start-up line names it.
+    static func launch(home: String, log: String) throws -> (Process, Int) {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CSIRTBinary.path)
+        server.arguments = ["serve", "--home", home, "--port", "0", "--log-format", "json"]
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        server.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        for _ in 0..<200 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+               let port = Int(text[range].split(separator: ":").last ?? "") {
+                return (server, port)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        server.terminate()
+        throw TestFailure("no start-up line in \(log)")
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1, to send a request in pieces.
+final class LoopbackConnection {
+    private let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw TestFailure("connect to port \(port): errno \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw TestFailure("send: errno \(errno)") }
+            offset += sent
+        }
+    }
+
+    /// Everything until the server closes the connection.
+    func receiveAll() throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return out }
+            guard count > 0 else { throw TestFailure("recv: errno \(errno) after \(out.count) bytes") }
+            out += buffer[..<count]
+        }
     }
 }
