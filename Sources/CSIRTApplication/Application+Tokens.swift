@@ -33,7 +33,7 @@ extension Application {
         let now = clock()
         _ = try perform { db in
             if try APITokenRecord.fetchOne(db, key: name) != nil {
-                throw CSIRTError(.input, "a token named \(name) exists (names are never reused, even once revoked)")
+                throw CSIRTError(.conflict, "a token named \(name) exists (names are never reused, even once revoked)")
             }
             try APITokenRecord(name: name, role: role.rawValue, tokenHash: hash, createdAt: now, createdBy: actor).insert(db)
             return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "token.create", target: "token/\(name)",
@@ -45,8 +45,8 @@ extension Application {
     public func revokeToken(name: String, actor: String) throws(CSIRTError) {
         let now = clock()
         _ = try perform { db in
-            guard var record = try APITokenRecord.fetchOne(db, key: name) else { throw CSIRTError(.input, "no token named \(name)") }
-            guard record.revokedAt == nil else { throw CSIRTError(.input, "token \(name) is already revoked") }
+            guard var record = try APITokenRecord.fetchOne(db, key: name) else { throw CSIRTError(.notFound, "no token named \(name)") }
+            guard record.revokedAt == nil else { throw CSIRTError(.conflict, "token \(name) is already revoked") }
             record.revokedAt = now
             record.revokedBy = actor
             try record.update(db)

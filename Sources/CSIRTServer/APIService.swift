@@ -30,6 +30,7 @@ public final class APIService: Sendable {
     var routes: [APIRoute] {
         ServiceRoutes(service: self).routes + IncidentRoutes(service: self).routes + PlaybookRoutes(service: self).routes
             + CheckRoutes(service: self).routes + AuditRoutes(service: self).routes + ReportRoutes(service: self).routes
+            + TokenRoutes(service: self).routes
     }
 
     /// (method, path, access) of every route: what the OpenAPI test compares with openapi.yaml.

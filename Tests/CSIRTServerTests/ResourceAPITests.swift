@@ -40,6 +40,14 @@ final class ResourceAPITests: XCTestCase {
             let entries = try fixture.auditEntries().filter { $0["action"]?.stringValue == "check.segmentation" }
             XCTAssertEqual(entries.last?["actor"]?.stringValue, "officer")
 
+            // /metrics carries the last check's result per site.
+            let site = try XCTUnwrap(run.json["site"] as? String)
+            let metrics = try await client.send(.get, "/metrics", as: .auditor)
+            XCTAssertTrue(metrics.text.contains("csirt_segmentation_last_check_compliant{site=\"\(site)\"} 0"), metrics.text)
+            XCTAssertTrue(metrics.text.contains("csirt_segmentation_last_check_violations{site=\"\(site)\"} \(run.json["violations"] as? Int ?? -1)"),
+                          metrics.text)
+            XCTAssertTrue(metrics.text.contains("csirt_segmentation_last_check_timestamp_seconds{site=\"\(site)\"} "), metrics.text)
+
             // The server never reads its own disk for a request.
             let escape = siteText.replacingOccurrences(of: "file: ", with: "file: ../../../../etc/")
             let outside = try await client.send(.post, "/v1/checks/segmentation", as: .officer,
@@ -54,6 +62,54 @@ final class ResourceAPITests: XCTestCase {
             let noFiles = try await client.send(.post, "/v1/checks/segmentation", as: .officer, json: ["site": "network.yaml"])
             XCTAssertEqual(noFiles.status, .unprocessableContent)
             XCTAssertEqual(try fixture.app.segmentationRuns(limit: 10).count, 1, "refused checks are not stored")
+        }
+    }
+
+    func testTokensThroughTheAPI() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.test { client in
+            let created = try await client.send(.post, "/v1/tokens", as: .admin, json: ["name": "monitoring", "role": "auditor"])
+            XCTAssertEqual(created.status, .created, created.text)
+            XCTAssertEqual(created.headers[.location], "/v1/tokens/monitoring")
+            let secret = try XCTUnwrap(created.json["token"] as? String)
+            XCTAssertNotNil(secret.wholeMatch(of: /csirt_[0-9a-f]{64}/), secret)
+            let bearer: HTTPFields = [.authorization: "Bearer \(secret)"]
+            let read = try await client.send(.get, "/v1/incidents", as: nil, headers: bearer)
+            XCTAssertEqual(read.status, .ok, "the new token works at once")
+            let change = try await client.send(.post, "/v1/incidents", as: nil, json: ["title": "t", "category": "malware", "severity": "low"],
+                                               headers: bearer)
+            XCTAssertEqual(change.status, .forbidden, "with the role it was given")
+
+            let again = try await client.send(.post, "/v1/tokens", as: .admin, json: ["name": "monitoring", "role": "admin"])
+            XCTAssertEqual(again.status, .conflict, again.text)
+            let badRole = try await client.send(.post, "/v1/tokens", as: .admin, json: ["name": "x", "role": "root"])
+            XCTAssertEqual(badRole.status, .unprocessableContent, badRole.text)
+            XCTAssertTrue(badRole.text.contains("/role"), badRole.text)
+            let badName = try await client.send(.post, "/v1/tokens", as: .admin, json: ["name": "Has Space", "role": "auditor"])
+            XCTAssertEqual(badName.status, .unprocessableContent, badName.text)
+
+            let listed = try await client.send(.get, "/v1/tokens", as: .admin)
+            let items = try XCTUnwrap(listed.json["items"] as? [[String: Any]])
+            let monitoring = try XCTUnwrap(items.first { $0["name"] as? String == "monitoring" })
+            XCTAssertEqual(monitoring["role"] as? String, "auditor")
+            XCTAssertEqual(monitoring["created_by"] as? String, "admin")
+            XCTAssertTrue(monitoring["revoked_at"] is NSNull)
+            XCTAssertFalse(listed.text.contains(secret), "a list never shows a secret")
+
+            let revoked = try await client.send(.delete, "/v1/tokens/monitoring", as: .admin)
+            XCTAssertEqual(revoked.status, .ok, revoked.text)
+            XCTAssertNotNil(revoked.json["revoked_at"] as? String)
+            let after = try await client.send(.get, "/v1/incidents", as: nil, headers: bearer)
+            XCTAssertEqual(after.status, .unauthorized, "a revoked token stops at once")
+            let twice = try await client.send(.delete, "/v1/tokens/monitoring", as: .admin)
+            XCTAssertEqual(twice.status, .conflict, twice.text)
+            let unknown = try await client.send(.delete, "/v1/tokens/nobody", as: .admin)
+            XCTAssertEqual(unknown.status, .notFound, unknown.text)
+
+            let entries = try fixture.auditEntries().filter { $0["target"]?.stringValue == "token/monitoring" }
+            XCTAssertEqual(entries.map { $0["action"]?.stringValue }, ["token.create", "token.revoke"])
+            XCTAssertEqual(Set(entries.map { $0["actor"]?.stringValue }), ["admin"])
+            XCTAssertFalse(try String(contentsOfFile: fixture.home.auditLogPath, encoding: .utf8).contains(secret))
         }
     }
 

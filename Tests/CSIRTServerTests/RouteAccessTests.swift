@@ -21,6 +21,7 @@ final class RouteAccessTests: XCTestCase {
         let id = incident.incident.id.description
         let step = try XCTUnwrap(incident.tasks.first?.id)
         let playbook = try XCTUnwrap(fixture.app.playbookCatalog().playbooks.first?.id)
+        _ = try fixture.app.createToken(name: "spare", role: .auditor, actor: "setup")  // what DELETE /v1/tokens/{name} revokes
         // Plain JSON literals, only read.
         nonisolated(unsafe) let bodies: [String: Any] = [
             "POST /v1/incidents": ["title": "t", "category": "malware", "severity": "low"],
@@ -30,6 +31,7 @@ final class RouteAccessTests: XCTestCase {
             "POST /v1/incidents/{id}/steps/{step}": ["state": "skipped", "reason": "n/a"],
             "POST /v1/checks/segmentation": ["site": "s.yaml", "files": ["s.yaml": "x"]],
             "POST /v1/reports/compliance": ["format": "csv"],
+            "POST /v1/tokens": ["name": "from-api", "role": "auditor"],
         ]
         let signatures = fixture.service.routeSignatures
         XCTAssertGreaterThanOrEqual(signatures.count, 20)
@@ -40,6 +42,7 @@ final class RouteAccessTests: XCTestCase {
                 let uri = signature.path.replacingOccurrences(of: "/v1/checks/segmentation/{id}", with: "/v1/checks/segmentation/\(run.id!)")
                     .replacingOccurrences(of: "/v1/playbooks/{id}", with: "/v1/playbooks/\(playbook)")
                     .replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{step}", with: step)
+                    .replacingOccurrences(of: "{name}", with: "spare")
                 let method = HTTPRequest.Method(signature.method)!
                 let permission = try XCTUnwrap(Self.permissions[signature.access], "unknown access \(signature.access)")
                 let raw: [UInt8]? = signature.path == "/v1/playbooks/validate" ? Array("id: x\n".utf8) : nil
