@@ -53,8 +53,7 @@ public final class APIService: Sendable {
             let access = route.access
             let handler = route.handler
             router.on(RouterPath(route.routerPath), method: route.method) { [self] request, context in
-                let (caller, generation) = try authorize(request, access: access)
-                context.caller.token = caller
+                let (caller, generation) = try authorize(request, access: access, caller: context.caller)
                 var call = APIRoute.Call(request: request, context: context, caller: caller, generation: generation)
                 return try await handler(&call)
             }
@@ -62,8 +61,9 @@ public final class APIService: Sendable {
         return router
     }
 
-    /// 401 without a valid token, 403 when the token's role may not.
-    func authorize(_ request: Request, access: APIRoute.Access) throws -> (APITokenInfo?, StoreGeneration?) {
+    /// 401 without a valid token, 403 when the token's role may not. A valid token is put in
+    /// `caller` before the role is checked, so that a refused request is logged with its actor.
+    func authorize(_ request: Request, access: APIRoute.Access, caller: CallerBox) throws -> (APITokenInfo?, StoreGeneration?) {
         if access == .open { return (nil, nil) }
         let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"csirt\""]
         guard let header = request.headers[.authorization] else {
@@ -80,6 +80,7 @@ public final class APIService: Sendable {
         guard let token = try read({ () throws(CSIRTError) in try app.authenticate(bearer: secret, at: generation) }) else {
             throw Problem(.unauthorized, "the token is unknown or revoked", headers: challenge)
         }
+        caller.token = token
         guard access.allows(token.role) else {
             throw Problem(.forbidden, "token \(token.name) has role \(token.role.rawValue), which may not \(access.name.replacingOccurrences(of: "-", with: " "))")
         }

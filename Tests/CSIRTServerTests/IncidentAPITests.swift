@@ -90,6 +90,10 @@ final class IncidentAPITests: XCTestCase {
             problem(try await post(Array("{}".utf8), nil), .unsupportedMediaType, "no Content-Type")
             problem(try await post(Array("{}".utf8), "application/json; charset=latin1"), .unsupportedMediaType, "charset")
             problem(try await post(Array("[1, 2]".utf8), "application/json"), .unprocessableContent, "expected a JSON object")
+            // Nesting 1,900 deep (within the 4 KiB limit): refused as a problem, no stack overflow.
+            let deep = "{\"title\": " + String(repeating: "[", count: 1_900) + String(repeating: "]", count: 1_900) + "}"
+            let nested = try await post(Array(deep.utf8), "application/json")
+            problem(nested, .badRequest, "not valid JSON")
             problem(try await post(Array(("{\"title\": \"" + String(repeating: "x", count: 5_000) + "\"}").utf8), "application/json"),
                     .contentTooLarge, "limit")
 
@@ -132,6 +136,43 @@ final class IncidentAPITests: XCTestCase {
             problem(try await client.send(.post, "/v1/incidents/\(id)/transitions", as: .responder, json: ["action": "close", "force": "yes"]),
                     .unprocessableContent, "/force")
             XCTAssertEqual(try fixture.auditEntries().count, before, "refused requests wrote to the audit log")
+        }
+    }
+
+    func testOverdueListsWhatIsPastDueAtTheGivenTime() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.test { client in
+            let id = try await client.open("ランサムウェア感染", category: "malware", severity: "critical")
+            let detail = try fixture.app.incident(id)
+            let due = detail.tasks.compactMap(\.dueAt).sorted()
+            let first = try XCTUnwrap(due.first)
+
+            let before = try await client.send(.get, "/v1/overdue?at=\(RFC3339.format(first.addingTimeInterval(-1)))", as: .officer)
+            XCTAssertEqual(before.status, .ok)
+            XCTAssertEqual((before.json["items"] as? [[String: Any]])?.count, 0, "nothing is due yet")
+
+            let later = first.addingTimeInterval(3_600)
+            let after = try await client.send(.get, "/v1/overdue?at=\(RFC3339.format(later))", as: .officer)
+            let items = try XCTUnwrap(after.json["items"] as? [[String: Any]])
+            XCTAssertEqual(items.count, due.filter { $0 < later }.count, after.text)
+            XCTAssertTrue(items.allSatisfy { $0["incident"] as? String == id && $0["incident_title"] as? String == "ランサムウェア感染" })
+            let firstItem = try XCTUnwrap(items.first)
+            // Times in the query are whole seconds; the due time may have milliseconds.
+            XCTAssertTrue((3_599...3_600).contains(firstItem["overdue_seconds"] as? Int ?? 0), after.text)
+            XCTAssertEqual((firstItem["task"] as? [String: Any])?["due_at"] as? String, RFC3339.format(first))
+
+            // A step done is no longer overdue.
+            let task = try XCTUnwrap(firstItem["task"] as? [String: Any])
+            let taskID = try XCTUnwrap(task["id"] as? String)
+            let skipped = try await client.send(.post, "/v1/incidents/\(id)/steps/\(taskID)", as: .responder, json: ["state": "skipped", "reason": "対象外"])
+            XCTAssertEqual(skipped.status, .ok, skipped.text)
+            let again = try await client.send(.get, "/v1/overdue?at=\(RFC3339.format(later))", as: .officer)
+            XCTAssertEqual((again.json["items"] as? [[String: Any]])?.count, items.count - 1, again.text)
+
+            let bad = try await client.send(.get, "/v1/overdue?at=tomorrow", as: .officer)
+            XCTAssertEqual(bad.status, .badRequest, bad.text)
+            let unknown = try await client.send(.get, "/v1/overdue?since=2026-01-01", as: .officer)
+            XCTAssertEqual(unknown.status, .badRequest, unknown.text)
         }
     }
 

@@ -34,6 +34,8 @@ final class ServeTests: XCTestCase {
         let fetched = try curl(["-H", "Authorization: Bearer \(secret)", base + "/v1/incidents/\(id)"])
         XCTAssertEqual(fetched.status, 200)
         XCTAssertTrue(fetched.body.contains("不正アクセスの疑い"))
+        let forbidden = try curl(["-H", "Authorization: Bearer \(secret)", base + "/v1/audit/verify"])
+        XCTAssertEqual(forbidden.status, 403, forbidden.body)
 
         // A second server on the same port fails at once, with exit 2, and records no start.
         let clash = try CSIRTBinary.run(["serve", "--home", home, "--port", String(port)])
@@ -52,12 +54,15 @@ final class ServeTests: XCTestCase {
         // One JSON log line per request, with method, path, status, duration and actor.
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         let requests = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["message"] as? String == "request" }
-        XCTAssertEqual(requests.count, 4, lines.joined(separator: "\n"))
+        XCTAssertEqual(requests.count, 5, lines.joined(separator: "\n"))
         let post = try XCTUnwrap(requests.first { $0["method"] as? String == "POST" })
         XCTAssertEqual(post["status"] as? String, "201")
         XCTAssertEqual(post["actor"] as? String, "soc-chat")
         XCTAssertEqual(post["path"] as? String, "/v1/incidents")
         XCTAssertNotNil(post["duration_ms"])
+        let refused = try XCTUnwrap(requests.first { $0["status"] as? String == "403" }, "the refused request is logged")
+        XCTAssertEqual(refused["actor"] as? String, "soc-chat", "a refused request names the token that made it")
+        XCTAssertEqual(refused["path"] as? String, "/v1/audit/verify")
 
         // The log ends with the server's stop entry and its checkpoint, and verifies.
         let audit = try String(contentsOfFile: home + "/audit/audit.log", encoding: .utf8).split(separator: "\n")
