@@ -1,3 +1,4 @@
+import AuditLog
 import Foundation
 import GRDB
 
@@ -61,11 +62,17 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
         self.version = version
     }
 
-    /// The JSON of the list and map columns, as GRDB's Codable support writes it.
-    static let columnEncoder = IncidentRecord.databaseJSONEncoder(for: "assets")
+    /// The JSON of a list column (`assets`, `tags`): an array of strings. Written by hand, the
+    /// way GRDB's Codable support reads it back: a JSONEncoder per column cost more than the insert.
+    static func json(_ strings: [String]) -> String {
+        String(decoding: CanonicalJSON.serialize(.array(strings.map(JSONValue.string))), as: UTF8.self)
+    }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try columnEncoder.encode(value), as: UTF8.self)
+    /// The JSON of `phaseEnteredAt`: phase name → milliseconds since 1970, as GRDB's Codable
+    /// support encodes a `Date` (rounded to the millisecond, as the store keeps every time).
+    static func json(_ times: [String: Date]) -> String {
+        let members = times.mapValues { JSONValue.integer(Int64((StoredTime.rounded($0).timeIntervalSince1970 * 1000).rounded())) }
+        return String(decoding: CanonicalJSON.serialize(.object(members)), as: UTF8.self)
     }
 
     /// Writes the row with one cached statement, the same columns and values as GRDB's `insert`
@@ -74,10 +81,10 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     public func write(_ db: Database, insert: Bool) throws {
         var values: [DatabaseValue] = [
             year.databaseValue, number.databaseValue, title.databaseValue, description.databaseValue, category.databaseValue,
-            severity.databaseValue, segment.databaseValue, try Self.json(assets).databaseValue, personalData.databaseValue,
+            severity.databaseValue, segment.databaseValue, Self.json(assets).databaseValue, personalData.databaseValue,
             reporter.databaseValue, assignee.databaseValue, status.databaseValue, StoredTime.value(detectedAt), StoredTime.value(reportedAt),
-            StoredTime.value(containedAt), StoredTime.value(recoveredAt), StoredTime.value(closedAt), try Self.json(tags).databaseValue,
-            playbookID.databaseValue, playbookDigest.databaseValue, try Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
+            StoredTime.value(containedAt), StoredTime.value(recoveredAt), StoredTime.value(closedAt), Self.json(tags).databaseValue,
+            playbookID.databaseValue, playbookDigest.databaseValue, Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
         ]
         let columns = ["year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData", "reporter",
                        "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt", "tags", "playbookID",

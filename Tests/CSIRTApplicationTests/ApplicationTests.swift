@@ -38,6 +38,31 @@ final class ApplicationTests: XCTestCase {
         XCTAssertEqual(keys.map(\.status), [.retired, .active])
     }
 
+    /// Lists and phase times are stored as hand-written JSON: what goes in comes back, whatever
+    /// the characters, and times keep their millisecond.
+    func testListAndTimeColumnsComeBackAsWritten() throws {
+        let directory = TemporaryDirectory()
+        let home = CSIRTHome(root: directory.file("home"))
+        _ = try Application.initialize(home: home, signingKeyPath: nil, actor: "setup")
+        let app = try Application.open(home: home)
+        let odd = ["PC-01 \"経理\"", "back\\slash/slash", "tab\tnew\nline", "\u{1}\u{1f}", "", "🙂 絵文字"]
+        var new = NewIncident(title: "t", category: .malware, severity: .high)
+        new.assets = odd
+        new.tags = odd.reversed()
+        let opened = try app.openIncident(new, actor: "tanaka")
+        let id = opened.incident.id.description
+        _ = try app.advance(id, to: nil, reason: nil, at: nil, actor: "tanaka")
+        let read = try app.incident(id).incident
+        XCTAssertEqual(read.assets, odd)
+        XCTAssertEqual(read.tags, odd.reversed())
+        XCTAssertEqual(read.phaseEnteredAt.count, 2)
+        for (phase, time) in read.phaseEnteredAt {
+            let milliseconds = time.timeIntervalSince1970 * 1000
+            XCTAssertEqual(milliseconds, milliseconds.rounded(), accuracy: 0.001, "\(phase): kept to the millisecond")
+        }
+        XCTAssertEqual(read.phaseEnteredAt[.reported], opened.incident.phaseEnteredAt[.reported])
+    }
+
     /// If the audit entry cannot be written, the database change is rolled back.
     func testFailedAuditAppendRollsBackTheDatabase() throws {
         let directory = TemporaryDirectory()
