@@ -18,11 +18,18 @@ extension Application {
     /// scanners and people recognise.
     static let tokenPrefix = "csirt_"
 
-    static func validateTokenName(_ name: String) throws(CSIRTError) {
+    /// Why `name` cannot name a token, or nil when it can. Names made of dots only are refused:
+    /// `.` and `..` do not survive in a URL path (`DELETE /v1/tokens/{name}`).
+    public static func tokenNameProblem(_ name: String) -> String? {
         let allowed = name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x2e || $0 == 0x5f }
-        guard !name.isEmpty, name.count <= 64, allowed else {
-            throw CSIRTError(.input, "token name \"\(name)\" must be 1–64 lowercase letters, digits, '-', '.' or '_'")
+        guard !name.isEmpty, name.count <= 64, allowed, name.contains(where: { $0 != "." }) else {
+            return "token name \"\(name)\" must be 1–64 lowercase letters, digits, '-', '.' or '_', not dots only"
         }
+        return nil
+    }
+
+    static func validateTokenName(_ name: String) throws(CSIRTError) {
+        if let problem = tokenNameProblem(name) { throw CSIRTError(.input, problem) }
     }
 
     /// Creates a token and returns its secret, which is shown this once and stored only as a hash.
@@ -42,17 +49,22 @@ extension Application {
         return secret
     }
 
-    public func revokeToken(name: String, actor: String) throws(CSIRTError) {
+    /// Revokes the token and returns it as it now stands.
+    @discardableResult
+    public func revokeToken(name: String, actor: String) throws(CSIRTError) -> APITokenInfo {
         let now = clock()
-        _ = try perform { db in
+        let (revoked, _) = try perform { db in
             guard var record = try APITokenRecord.fetchOne(db, key: name) else { throw CSIRTError(.notFound, "no token named \(name)") }
             guard record.revokedAt == nil else { throw CSIRTError(.conflict, "token \(name) is already revoked") }
             record.revokedAt = now
             record.revokedBy = actor
             try record.update(db)
-            return Mutation(value: (), entry: AuditEntryDraft(actor: actor, action: "token.revoke", target: "token/\(name)",
-                                                              details: ["role": .string(record.role)]))
+            let info = APITokenInfo(name: record.name, role: APIRole(rawValue: record.role) ?? .auditor, createdAt: record.createdAt,
+                                    createdBy: record.createdBy, revokedAt: record.revokedAt)
+            return Mutation(value: info, entry: AuditEntryDraft(actor: actor, action: "token.revoke", target: "token/\(name)",
+                                                                details: ["role": .string(record.role)]))
         }
+        return revoked
     }
 
     public func tokens() throws(CSIRTError) -> [APITokenInfo] {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A small thread-safe memo for values that are expensive to rebuild and cheap to recognise:
 /// parsed playbook catalogs (keyed by their files' names, sizes and modification times) and
-/// decoded playbook snapshots (keyed by their stored JSON). A server reads them on every
+/// decoded playbook snapshots (keyed by their SHA-256). A server reads them on every
 /// request; a one-shot CLI command never notices. Bounded: when full it starts afresh.
 final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()

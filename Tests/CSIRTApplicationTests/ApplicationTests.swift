@@ -63,6 +63,36 @@ final class ApplicationTests: XCTestCase {
         XCTAssertEqual(read.phaseEnteredAt[.reported], opened.incident.phaseEnteredAt[.reported])
     }
 
+    /// A change keeps the incident's playbook snapshot; a new category names the new playbook's.
+    func testUpdatesKeepTheSnapshotAndRecategorisingNamesTheNewOne() throws {
+        let directory = TemporaryDirectory()
+        let home = CSIRTHome(root: directory.file("home"))
+        _ = try Application.initialize(home: home, signingKeyPath: nil, actor: "setup")
+        let app = try Application.open(home: home)
+        let store = try DatabaseQueue(path: home.databasePath)
+        func digest(_ id: String) throws -> String? {
+            try store.read { db in try String.fetchOne(db, sql: "SELECT playbookDigest FROM incident WHERE id = ?", arguments: [id]) }
+        }
+        let first = try app.openIncident(NewIncident(title: "a", category: .malware, severity: .high), actor: "tanaka").incident.id.description
+        let second = try app.openIncident(NewIncident(title: "b", category: .malware, severity: .low), actor: "tanaka").incident.id.description
+        let malware = try XCTUnwrap(try digest(first))
+        XCTAssertEqual(try digest(second), malware, "incidents of one playbook version share its snapshot")
+
+        var severity = IncidentChanges()
+        severity.severity = .critical
+        _ = try app.update(first, changes: severity, actor: "tanaka")
+        XCTAssertEqual(try digest(first), malware)
+
+        var category = IncidentChanges()
+        category.category = .lostMedia
+        _ = try app.update(first, changes: category, actor: "tanaka")
+        let lostMedia = try XCTUnwrap(try digest(first))
+        XCTAssertNotEqual(lostMedia, malware)
+        XCTAssertEqual(try app.incident(first).playbook?.id, "lost-media")
+        XCTAssertEqual(try app.incident(second).playbook?.id, "malware")
+        XCTAssertEqual(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM playbookSnapshot") }, 2)
+    }
+
     /// If the audit entry cannot be written, the database change is rolled back.
     func testFailedAuditAppendRollsBackTheDatabase() throws {
         let directory = TemporaryDirectory()

@@ -32,25 +32,20 @@ struct TokenRoutes {
         var fields = try await RequestBody.json(&call.request, limit: service.maxBodyBytes)
         let name = fields.string("name", required: true, maxBytes: 64)
         let role = fields.choice("role", required: true, APIRole.init(rawValue:), allowed: APIRole.allCases.map(\.rawValue))
+        if let name, let problem = CSIRTApplication.Application.tokenNameProblem(name) { fields.fail("name", problem) }
         try fields.finish()
         guard let name, let role else { throw Problem(.unprocessableContent, "name and role are required") }
         let app = service.app
         let actor = call.actor
         let secret = try await service.blocking { () throws(CSIRTError) in try app.createToken(name: name, role: role, actor: actor) }
-        var headers = HTTPFields()
-        headers[.location] = "/v1/tokens/\(name)"
-        return JSONResponse.make(["name": .string(name), "role": .string(role.rawValue), "token": .string(secret)], status: .created,
-                                 headers: headers)
+        return JSONResponse.make(["name": .string(name), "role": .string(role.rawValue), "token": .string(secret)], status: .created)
     }
 
     @Sendable func revoke(_ call: inout APIRoute.Call) async throws -> Response {
         let name = call.parameter("name")
         let app = service.app
         let actor = call.actor
-        let token = try await service.blocking { () throws(CSIRTError) in
-            try app.revokeToken(name: name, actor: actor)
-            return try app.tokens().first { $0.name == name }
-        }
-        return JSONResponse.make(token.map(Self.json) ?? ["name": .string(name)])
+        let token = try await service.blocking { () throws(CSIRTError) in try app.revokeToken(name: name, actor: actor) }
+        return JSONResponse.make(Self.json(token))
     }
 }
