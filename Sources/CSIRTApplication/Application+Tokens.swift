@@ -13,6 +13,13 @@ public struct APITokenInfo: Sendable, Equatable {
     public var revokedAt: Date?
 }
 
+extension APITokenInfo {
+    init(_ record: APITokenRecord) {
+        self.init(name: record.name, role: APIRole(rawValue: record.role) ?? .auditor, createdAt: record.createdAt, createdBy: record.createdBy,
+                  revokedAt: record.revokedAt)
+    }
+}
+
 extension Application {
     /// Tokens look like `csirt_` and 64 hex digits: 256 random bits, and a prefix that secret
     /// scanners and people recognise.
@@ -59,9 +66,7 @@ extension Application {
             record.revokedAt = now
             record.revokedBy = actor
             try record.update(db)
-            let info = APITokenInfo(name: record.name, role: APIRole(rawValue: record.role) ?? .auditor, createdAt: record.createdAt,
-                                    createdBy: record.createdBy, revokedAt: record.revokedAt)
-            return Mutation(value: info, entry: AuditEntryDraft(actor: actor, action: "token.revoke", target: "token/\(name)",
+            return Mutation(value: APITokenInfo(record), entry: AuditEntryDraft(actor: actor, action: "token.revoke", target: "token/\(name)",
                                                                 details: ["role": .string(record.role)]))
         }
         return revoked
@@ -70,10 +75,7 @@ extension Application {
     public func tokens() throws(CSIRTError) -> [APITokenInfo] {
         try mapErrors {
             try database.read { db in
-                try APITokenRecord.order(Column("name")).fetchAll(db).map {
-                    APITokenInfo(name: $0.name, role: APIRole(rawValue: $0.role) ?? .auditor, createdAt: $0.createdAt, createdBy: $0.createdBy,
-                                 revokedAt: $0.revokedAt)
-                }
+                try APITokenRecord.order(Column("name")).fetchAll(db).map(APITokenInfo.init)
             }
         }
     }
