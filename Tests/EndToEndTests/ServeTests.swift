@@ -8,11 +8,7 @@ import XCTest
 final class ServeTests: XCTestCase {
     func testServeAnswersOverHTTPAndSealsTheLogOnSIGINT() throws {
         let directory = TemporaryDirectory()
-        let home = directory.file("home")
-        XCTAssertEqual(try CSIRTBinary.run(["init", "--home", home]).status, 0)
-        let token = try CSIRTBinary.run(["token", "create", "--name", "soc-chat", "--role", "responder", "--home", home])
-        let secret = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        XCTAssertTrue(secret.hasPrefix("csirt_"), token.stdout + token.stderr)
+        let (home, secret) = try Self.home(in: directory)
 
         let log = directory.file("server.log")
         let (server, port) = try Self.launch(home: home, log: log)
@@ -77,10 +73,7 @@ final class ServeTests: XCTestCase {
     /// that request finish (its change is made and audited), then seals the log and exits 0.
     func testSIGTERMLetsARequestInFlightFinish() throws {
         let directory = TemporaryDirectory()
-        let home = directory.file("home")
-        XCTAssertEqual(try CSIRTBinary.run(["init", "--home", home]).status, 0)
-        let token = try CSIRTBinary.run(["token", "create", "--name", "soc-chat", "--role", "responder", "--home", home])
-        let secret = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (home, secret) = try Self.home(in: directory)
         let log = directory.file("server.log")
         let (server, port) = try Self.launch(home: home, log: log)
         defer { if server.isRunning { server.terminate() } }
@@ -121,6 +114,16 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
         let listed = try CSIRTBinary.run(["incident", "list", "--home", home])
         XCTAssertTrue(listed.stdout.contains("停止中に届いた報告"), listed.stdout)
+    }
+
+    /// A new home with a responder token named soc-chat; returns the home and the token's secret.
+    static func home(in directory: TemporaryDirectory) throws -> (String, String) {
+        let home = directory.file("home")
+        XCTAssertEqual(try CSIRTBinary.run(["init", "--home", home]).status, 0)
+        let token = try CSIRTBinary.run(["token", "create", "--name", "soc-chat", "--role", "responder", "--home", home])
+        let secret = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard secret.hasPrefix("csirt_") else { throw TestFailure("csirt token create: \(token.stdout)\(token.stderr)") }
+        return (home, secret)
     }
 
     /// Starts `csirt serve` on a port the kernel chooses; the start-up line names it.
