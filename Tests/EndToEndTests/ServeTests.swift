@@ -61,12 +61,7 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(refused["path"] as? String, "/v1/audit/verify")
 
         // The log ends with the server's stop entry and its checkpoint, and verifies.
-        let audit = try String(contentsOfFile: home + "/audit/audit.log", encoding: .utf8).split(separator: "\n")
-        let actions = audit.compactMap { try? CanonicalJSON.parse(Array($0.utf8)) }.compactMap { $0["action"]?.stringValue }
-        XCTAssertEqual(Array(actions.suffix(3)), ["server.start", "incident.open", "server.stop"])
-        XCTAssertTrue(audit.last?.contains("checkpoint") ?? false, "the last line is a checkpoint")
-        let verify = try CSIRTBinary.run(["audit", "verify", "--home", home])
-        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        try Self.assertSealedAfterOneIncident(home: home)
     }
 
     /// SIGTERM while a request is still arriving: the server stops taking new connections, lets
@@ -106,14 +101,20 @@ final class ServeTests: XCTestCase {
 
         server.waitUntilExit()
         XCTAssertEqual(server.terminationStatus, 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        let audit = try String(contentsOfFile: home + "/audit/audit.log", encoding: .utf8).split(separator: "\n")
-        let actions = audit.compactMap { try? CanonicalJSON.parse(Array($0.utf8)) }.compactMap { $0["action"]?.stringValue }
-        XCTAssertEqual(Array(actions.suffix(3)), ["server.start", "incident.open", "server.stop"])
-        XCTAssertTrue(audit.last?.contains("checkpoint") ?? false, "the last line is a checkpoint")
-        let verify = try CSIRTBinary.run(["audit", "verify", "--home", home])
-        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        try Self.assertSealedAfterOneIncident(home: home)
         let listed = try CSIRTBinary.run(["incident", "list", "--home", home])
         XCTAssertTrue(listed.stdout.contains("停止中に届いた報告"), listed.stdout)
+    }
+
+    /// The log ends with the server's start, the incident opened through it, the stop entry and
+    /// its checkpoint, and verifies.
+    static func assertSealedAfterOneIncident(home: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let audit = try String(contentsOfFile: home + "/audit/audit.log", encoding: .utf8).split(separator: "\n")
+        let actions = audit.compactMap { try? CanonicalJSON.parse(Array($0.utf8)) }.compactMap { $0["action"]?.stringValue }
+        XCTAssertEqual(Array(actions.suffix(3)), ["server.start", "incident.open", "server.stop"], file: file, line: line)
+        XCTAssertTrue(audit.last?.contains("checkpoint") ?? false, "the last line is a checkpoint", file: file, line: line)
+        let verify = try CSIRTBinary.run(["audit", "verify", "--home", home])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr, file: file, line: line)
     }
 
     /// A new home with a responder token named soc-chat; returns the home and the token's secret.
