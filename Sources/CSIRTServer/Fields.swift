@@ -55,6 +55,8 @@ struct Fields {
         guard let value = member(key, required: required) else { return nil }
         guard case .string(let text) = value else { fail(key, "expected a string, found \(value.typeName)"); return nil }
         guard text.utf8.count <= maxBytes else { fail(key, "\(text.utf8.count) bytes; the limit is \(maxBytes)"); return nil }
+        // SQLite's C strings would end at it: the text read back would be shorter than the text accepted.
+        guard !text.utf8.contains(0) else { fail(key, "contains a NUL character (\\u0000)"); return nil }
         return text
     }
 
@@ -85,6 +87,10 @@ struct Fields {
         for (index, item) in items.enumerated() {
             guard case .string(let text) = item, text.utf8.count <= 4_096 else {
                 errors.append(.init(pointer: pointer(key) + "/\(index)", "expected a string of at most 4096 bytes"))
+                return nil
+            }
+            guard !text.utf8.contains(0) else {
+                errors.append(.init(pointer: pointer(key) + "/\(index)", "contains a NUL character (\\u0000)"))
                 return nil
             }
             out.append(text)

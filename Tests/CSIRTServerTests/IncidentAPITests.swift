@@ -108,6 +108,12 @@ final class IncidentAPITests: XCTestCase {
             XCTAssertEqual(pointers, ["/title", "/category", "/colour", "/personal_data/people", "/personal_data/kinds"], invalid.text)
             let huge = try await post(Array("{\"title\":\"t\",\"category\":\"malware\",\"severity\":\"low\",\"personal_data\":{\"people\":1e400}}".utf8), "application/json")
             problem(huge, .unprocessableContent, "/personal_data/people")
+            // SQLite would keep the text up to a NUL: refused rather than stored shorter than accepted.
+            let nul = try await post(Array("{\"title\":\"a\\u0000b\",\"category\":\"dos\",\"severity\":\"low\",\"tags\":[\"x\\u0000\"]}".utf8),
+                                     "application/json")
+            problem(nul, .unprocessableContent, "/title: contains a NUL character")
+            let nulErrors = try XCTUnwrap(nul.json["errors"] as? [[String: Any]]).map { "\($0["pointer"] ?? "")|\($0["detail"] ?? "")" }
+            XCTAssertEqual(nulErrors, ["/title|contains a NUL character (\\u0000)", "/tags/0|contains a NUL character (\\u0000)"], nul.text)
             let missing = try await client.send(.post, "/v1/incidents", as: .responder, json: ["title": "  "])
             problem(missing, .unprocessableContent, "required")
             let blank = try await client.send(.post, "/v1/incidents", as: .responder, json: ["title": "  ", "category": "dos", "severity": "low"])
