@@ -134,8 +134,8 @@ extension Application {
     static func reportingRules(_ db: Database) throws -> ReportingRules {
         var rules = ReportingRules.standard
         let statement = try db.cachedStatement(sql: "SELECT name, value FROM setting WHERE name IN (?, ?)")
-        for row in try Row.fetchAll(statement, arguments: [SettingKey.ppcPreliminaryDays.rawValue, SettingKey.legalTimeZone.rawValue]) {
-            let name: String = row[0], value: String = row[1]
+        try statement.eachRow({ $0.text(SettingKey.ppcPreliminaryDays.rawValue); $0.text(SettingKey.legalTimeZone.rawValue) }) { row in
+            guard let name = row.text(0), let value = row.text(1) else { return }
             if name == SettingKey.ppcPreliminaryDays.rawValue, let days = Int(value) { rules.preliminaryDays = days }
             if name == SettingKey.legalTimeZone.rawValue { rules.timeZoneIdentifier = value }
         }
@@ -240,25 +240,44 @@ extension Application {
         let record = try IncidentMapping.record(incident, playbook: playbook, playbookDigest: digest)
         try record.write(db, insert: insert)
         // Cached statements with plain arguments: an incident's tasks are rewritten on every change.
-        try db.cachedStatement(sql: "DELETE FROM incidentTask WHERE incidentID = ?").execute(arguments: [record.id])
+        if !insert {
+            try db.cachedStatement(sql: "DELETE FROM incidentTask WHERE incidentID = ?").run { $0.text(record.id) }
+        }
         let insertTask = try db.cachedStatement(sql: """
             INSERT INTO incidentTask (incidentID, taskID, kind, phase, titleJa, titleEn, owner, required, evidenceRequired, dueAt, state,
                                       evidence, reason, completedAt, completedBy, position)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for task in tasks {
-            let row = IncidentMapping.record(task, incidentID: record.id)
-            // Bound once, then executed: GRDB's `execute(arguments:)` nests a closure per argument,
-            // which cost more than SQLite's insert itself.
-            try insertTask.setArguments([row.incidentID, row.taskID, row.kind, row.phase, row.titleJa, row.titleEn, row.owner, row.required,
-                                         row.evidenceRequired, StoredTime.value(row.dueAt), row.state, row.evidence, row.reason,
-                                         StoredTime.value(row.completedAt), row.completedBy, row.position])
-            try insertTask.execute()
+            // Bound directly (`Statement.run`): GRDB's arguments cost more than SQLite's insert itself.
+            try insertTask.run { row in
+                row.text(record.id)
+                row.text(task.id)
+                row.text(task.kind.rawValue)
+                row.text(task.phase?.rawValue)
+                row.text(task.title.ja)
+                row.text(task.title.en)
+                row.text(task.owner)
+                row.bool(task.required)
+                row.bool(task.evidenceRequired)
+                row.time(task.dueAt)
+                row.text(task.state.rawValue)
+                row.text(task.evidence)
+                row.text(task.reason)
+                row.time(task.completedAt)
+                row.text(task.completedBy)
+                row.integer(task.position)
+            }
         }
         let insertEvent = try db.cachedStatement(sql: "INSERT INTO incidentEvent (incidentID, time, author, kind, text) VALUES (?, ?, ?, ?, ?)")
         for event in events {
-            try insertEvent.setArguments([record.id, StoredTime.value(event.time), event.author, event.kind.rawValue, event.text])
-            try insertEvent.execute()
+            try insertEvent.run { row in
+                row.text(record.id)
+                row.time(event.time)
+                row.text(event.author)
+                row.text(event.kind.rawValue)
+                row.text(event.text)
+            }
         }
     }
 

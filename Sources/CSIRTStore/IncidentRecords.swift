@@ -79,35 +79,51 @@ public struct IncidentRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     /// and `update` would (times through `StoredTime`), without building a persistence container
     /// and a statement per call: a server writes one per change.
     public func write(_ db: Database, insert: Bool) throws {
-        var values: [DatabaseValue] = [
-            year.databaseValue, number.databaseValue, title.databaseValue, description.databaseValue, category.databaseValue,
-            severity.databaseValue, segment.databaseValue, Self.json(assets).databaseValue, personalData.databaseValue,
-            reporter.databaseValue, assignee.databaseValue, status.databaseValue, StoredTime.value(detectedAt), StoredTime.value(reportedAt),
-            StoredTime.value(containedAt), StoredTime.value(recoveredAt), StoredTime.value(closedAt), Self.json(tags).databaseValue,
-            playbookID.databaseValue, playbookDigest.databaseValue, Self.json(phaseEnteredAt).databaseValue, version.databaseValue,
-        ]
-        let columns = ["year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData", "reporter",
-                       "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt", "tags", "playbookID",
-                       "playbookDigest", "phaseEnteredAt", "version"]
-        let sql: String
-        if insert {
-            sql = "INSERT INTO incident (id, \(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: columns.count)))"
-            values.insert(id.databaseValue, at: 0)
-        } else {
-            sql = "UPDATE incident SET \(columns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?"
-            values.append(id.databaseValue)
+        let statement = try db.cachedStatement(sql: insert ? Self.insertSQL : Self.updateSQL)
+        try statement.run { row in
+            if insert { row.text(id) }
+            row.integer(year)
+            row.integer(number)
+            row.text(title)
+            row.text(description)
+            row.text(category)
+            row.integer(severity)
+            row.text(segment)
+            row.text(Self.json(assets))
+            row.text(personalData)
+            row.text(reporter)
+            row.text(assignee)
+            row.text(status)
+            row.time(detectedAt)
+            row.time(reportedAt)
+            row.time(containedAt)
+            row.time(recoveredAt)
+            row.time(closedAt)
+            row.text(Self.json(tags))
+            row.text(playbookID)
+            row.text(playbookDigest)
+            row.text(Self.json(phaseEnteredAt))
+            row.integer(version)
+            if !insert { row.text(id) }
         }
-        let statement = try db.cachedStatement(sql: sql)
-        try statement.setArguments(StatementArguments(values))
-        try statement.execute()
         if !insert && db.changesCount != 1 {
             throw DatabaseError(message: "incident \(id): no row to update")
         }
     }
 
+    /// The columns `write` sets, in the order it binds them (after `id` for an insert).
+    private static let writtenColumns = ["year", "number", "title", "description", "category", "severity", "segment", "assets", "personalData",
+                                         "reporter", "assignee", "status", "detectedAt", "reportedAt", "containedAt", "recoveredAt", "closedAt",
+                                         "tags", "playbookID", "playbookDigest", "phaseEnteredAt", "version"]
+    private static let insertSQL =
+        "INSERT INTO incident (id, \(writtenColumns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: writtenColumns.count)))"
+    private static let updateSQL = "UPDATE incident SET \(writtenColumns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?"
+
     /// The next number in `year`, without gaps (call inside the write transaction).
     public static func nextNumber(year: Int, _ db: Database) throws -> Int {
-        (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(number) FROM incident WHERE year = ?"), arguments: [year]) ?? 0) + 1
+        var highest = 0
+        try db.cachedStatement(sql: "SELECT MAX(number) FROM incident WHERE year = ?").eachRow({ $0.integer(year) }) { highest = $0.integer(0) ?? 0 }
+        return highest + 1
     }
 }
 

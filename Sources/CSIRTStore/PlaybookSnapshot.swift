@@ -15,8 +15,12 @@ public enum PlaybookSnapshot {
     /// Stores a snapshot unless it is already there (call inside the write transaction, before
     /// the incident that names it). An existing snapshot is left alone: same digest, same text.
     public static func save(digest: String, json: String, _ db: Database) throws {
+        // Almost always there already (one snapshot per playbook version): look before binding its text.
+        var known = false
+        try db.cachedStatement(sql: "SELECT 1 FROM playbookSnapshot WHERE digest = ?").eachRow({ $0.text(digest) }) { _ in known = true }
+        guard !known else { return }
         try db.cachedStatement(sql: "INSERT INTO playbookSnapshot (digest, json) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING")
-            .execute(arguments: [digest, json])
+            .run { $0.text(digest); $0.text(json) }
     }
 
     /// The snapshot's text, checked against its digest; nil when there is no such snapshot.

@@ -18,11 +18,13 @@ public struct Setting: Codable, Sendable, FetchableRecord, PersistableRecord {
 
     // Cached statements: every change reads and writes the audit position.
     public static func value(_ name: String, _ db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM setting WHERE name = ?"), arguments: [name])
+        var value: String?
+        try db.cachedStatement(sql: "SELECT value FROM setting WHERE name = ?").eachRow({ $0.text(name) }) { value = $0.text(0) }
+        return value
     }
 
     public static func set(_ name: String, _ value: String, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-            .execute(arguments: [name, value])
+            .run { $0.text(name); $0.text(value) }
     }
 }
