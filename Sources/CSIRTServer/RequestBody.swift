@@ -4,7 +4,7 @@ import Hummingbird
 
 /// A JSON value as a request body holds it. Numbers keep whether they were integers, so that a
 /// field that wants an integer can refuse 1.5 and 1e400 with a clear message.
-enum BodyValue: Decodable, Sendable {
+enum BodyValue: Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -12,24 +12,6 @@ enum BodyValue: Decodable, Sendable {
     case string(String)
     case array([BodyValue])
     case object([String: BodyValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode(Int64.self) { self = .integer(value); return }
-        if let value = try? container.decode(Double.self) { self = .number(value); return }
-        // A number too large for a Double (1e400) is still a number: the field reader refuses it.
-        if let value = try? container.decode(Decimal.self) { self = .number(value.isSignMinus ? -.infinity : .infinity); return }
-        if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode([BodyValue].self) { self = .array(value); return }
-        do {
-            self = .object(try container.decode([String: BodyValue].self))
-        } catch DecodingError.typeMismatch(_, let context) where context.debugDescription.contains("found number") {
-            // A number beyond even Decimal (1e400): still a number, which no field accepts.
-            self = .number(.infinity)
-        }
-    }
 
     var typeName: String {
         switch self {
@@ -81,22 +63,14 @@ enum RequestBody {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw Problem(.badRequest, "the body is not valid UTF-8") }
         let value: BodyValue
         do {
-            value = try JSONDecoder().decode(BodyValue.self, from: Data(bytes))
+            value = try JSONBodyParser.parse(bytes)
         } catch {
-            throw Problem(.badRequest, "the body is not valid JSON: \(Self.describe(error))")
+            throw Problem(.badRequest, "the body is not valid JSON: \(error.description)")
         }
         guard case .object(let members) = value else {
             throw Problem(.unprocessableContent, "the body is \(value.typeName); expected a JSON object",
                           errors: [.init(pointer: "", "expected an object")])
         }
         return Fields(members)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }
