@@ -36,8 +36,9 @@ final class WriteQueue: @unchecked Sendable {
     private var writerRunning = false
     static let idleTimeout: TimeInterval = 1
 
-    /// Whether a writer thread exists now (tests).
+    /// Whether a writer thread exists now, and how many changes wait for it (tests).
     var isWriterRunning: Bool { condition.withLock { writerRunning } }
+    var waitingCount: Int { condition.withLock { pending.count } }
 
     /// Runs `job` (with whatever else is waiting) and returns once it is written or has failed.
     /// `write` writes one batch; every job ends it with a result.
@@ -107,6 +108,12 @@ extension Application {
                     }
                 }
                 guard !entries.isEmpty else { return nil }
+                // A job's failure may have made SQLite roll the whole transaction back (a full
+                // disk): then the accepted jobs' rows are gone too, and their entries must not
+                // reach the log.
+                guard db.isInsideTransaction else {
+                    throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back by SQLite")
+                }
                 let receipt = try auditLog.append(entries, signers: [signer] + batch[0].extraSigners,
                                                   time: RFC3339.format(clock()), expecting: try Self.auditPosition(db))
                 try Self.recordAuditPosition(receipt.position, db)

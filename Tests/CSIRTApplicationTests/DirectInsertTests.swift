@@ -1,6 +1,7 @@
 import CSIRTStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import XCTest
 
 /// `Statement.run` and `eachRow` bind with SQLite's C API instead of GRDB's arguments: the rows
@@ -44,22 +45,50 @@ final class DirectInsertTests: XCTestCase {
         }
     }
 
-    /// GRDB binds text as a C string and would store "ä" here; the whole value is kept (the API
-    /// refuses NUL characters anyway, so that nothing reads back shorter than it was accepted).
     func testEachRowReadsBackWhatRunWrote() throws {
         let queue = try database()
         try queue.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO t (id, name, n) VALUES (?, ?, ?)")
-            try insert.run { $0.text("a"); $0.text("ä\u{0}b"); $0.integer(7) }
+            try insert.run { $0.text("a"); $0.text("äb"); $0.integer(7) }
             try insert.run { $0.text("b"); $0.text(nil); $0.integer(nil) }
             try insert.run { $0.text("c"); $0.text(""); $0.integer(-1) }
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT length(CAST(name AS BLOB)) FROM t WHERE id = 'a'"), 4)
             var rows: [String] = []
             try db.cachedStatement(sql: "SELECT id, name, n FROM t WHERE id <> ? ORDER BY id").eachRow({ $0.text("zzz") }) { row in
                 rows.append("\(row.text(0) ?? "nil")|\(row.text(1).map { $0.debugDescription } ?? "nil")|\(row.integer(2).map(String.init) ?? "nil")")
             }
-            XCTAssertEqual(rows, ["a|\"ä\\0b\"|7", "b|nil|nil", "c|\"\"|-1"])
+            XCTAssertEqual(rows, ["a|\"äb\"|7", "b|nil|nil", "c|\"\"|-1"])
         }
+    }
+
+    /// GRDB reads text as C strings, so a NUL would come back cut: refused, and nothing written.
+    func testTextWithANULIsRefused() throws {
+        let queue = try database()
+        try queue.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO t (id, name) VALUES (?, ?)")
+            XCTAssertThrowsError(try insert.run { $0.text("a"); $0.text("x\u{0}y") }) { error in
+                XCTAssertTrue("\(error)".contains("NUL character"), "\(error)")
+            }
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t"), 0)
+        }
+    }
+
+    /// When SQLite has rolled the transaction back on its own (a full disk, an I/O error), GRDB
+    /// refuses every further statement; so do these, instead of writing in autocommit mode.
+    func testNothingRunsOnceSQLiteRolledTheTransactionBack() throws {
+        let queue = try database()
+        XCTAssertThrowsError(try queue.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO t (id, name) VALUES (?, ?)")
+            try insert.run { $0.text("before"); $0.text("x") }
+            // What SQLite does after SQLITE_FULL, behind GRDB's back.
+            XCTAssertEqual(sqlite3_exec(db.sqliteConnection, "ROLLBACK", nil, nil, nil), SQLITE_OK)
+            XCTAssertThrowsError(try insert.run { $0.text("after"); $0.text("y") }) { error in
+                XCTAssertEqual((error as? DatabaseError)?.resultCode, .SQLITE_ABORT, "\(error)")
+            }
+            XCTAssertThrowsError(try db.cachedStatement(sql: "SELECT id FROM t").eachRow({ _ in }) { _ in }) { error in
+                XCTAssertEqual((error as? DatabaseError)?.resultCode, .SQLITE_ABORT, "\(error)")
+            }
+        })
+        XCTAssertEqual(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM t") }, 0)
     }
 
     func testTooFewValuesIsAnErrorAndWritesNothing() throws {

@@ -1,6 +1,8 @@
 import AuditLog
 @testable import CSIRTApplication
 import Foundation
+import GRDB
+import GRDBSQLite
 import TestSupport
 import XCTest
 
@@ -77,6 +79,65 @@ final class WriteQueueTests: XCTestCase {
     }
 }
 
+extension WriteQueueTests {
+    private struct Refused: Error {}
+
+    /// A change whose failure makes SQLite roll the whole transaction back (as after a full
+    /// disk) takes the other changes of its batch with it: none of their entries reaches the log.
+    func testNoEntryIsAppendedForChangesSQLiteRolledBack() throws {
+        let directory = TemporaryDirectory()
+        let (home, app) = try openHome(directory)
+        let entered = DispatchSemaphore(value: 0)
+        let gate = DispatchSemaphore(value: 0)
+        let results = LockedBox<[String: String]>([:])
+        func change(_ name: String, _ work: @escaping @Sendable (Database) throws -> Void) {
+            Thread {
+                let outcome: String
+                do throws(CSIRTError) {
+                    _ = try app.perform { db in
+                        try work(db)
+                        return Application.Mutation(value: (), entry: AuditEntryDraft(actor: "test", action: "test.\(name)", target: name, details: [:]))
+                    }
+                    outcome = "written"
+                } catch {
+                    outcome = "failed"
+                }
+                results.set(name, outcome)
+            }.start()
+        }
+        func waitUntil(_ condition: () -> Bool) {
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            XCTAssertTrue(condition())
+        }
+        // The first change holds the writer, so that the next two wait and go in one batch.
+        change("first") { _ in
+            entered.signal()
+            gate.wait()
+        }
+        XCTAssertEqual(entered.wait(timeout: .now() + 10), .success)
+        change("accepted") { db in try db.execute(sql: "INSERT INTO setting (name, value) VALUES ('probe', 'x')") }
+        waitUntil { app.writes.waitingCount == 1 }
+        change("aborting") { db in
+            // What SQLite does on its own after SQLITE_FULL or an I/O error.
+            _ = sqlite3_exec(db.sqliteConnection, "ROLLBACK", nil, nil, nil)
+            throw Refused()
+        }
+        waitUntil { app.writes.waitingCount == 2 }
+        gate.signal()
+        waitUntil { results.value.count == 3 }
+        XCTAssertEqual(results.value, ["first": "written", "accepted": "failed", "aborting": "failed"])
+
+        let actions = LogFixtures.lines(of: home.auditLogPath).compactMap { try? AuditEntry.parse($0) }.map(\.action)
+        XCTAssertEqual(actions, ["init", "test.first"])
+        XCTAssertNil(try app.database.read { try String.fetchOne($0, sql: "SELECT value FROM setting WHERE name = 'probe'") })
+        let report = try AuditVerification.verify(home: home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+        XCTAssertNil(report.failure)
+        // And the store goes on: the next change is written.
+        XCTAssertEqual(try app.recordNote(actor: "tanaka", text: "after").entries.map(\.action), ["audit.note"])
+    }
+}
+
 /// A value shared with a thread the test starts.
 private final class LockedBox<Value>: @unchecked Sendable {
     private let lock = NSLock()
@@ -86,6 +147,10 @@ private final class LockedBox<Value>: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+}
+
+extension LockedBox where Value == [String: String] {
+    func set(_ key: String, _ element: String) { lock.withLock { stored[key] = element } }
 }
 
 extension LockedBox where Value == [String] {
