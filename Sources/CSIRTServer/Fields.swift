@@ -65,6 +65,9 @@ struct Fields {
         switch value {
         case .integer(let number) where number >= range.lowerBound && number <= range.upperBound:
             return Int(number)
+        // JSON has one number type, and JSON Schema's integer is any whole one: 1.0 and 1e2 too.
+        case .number(let number) where Int(exactly: number).map(range.contains) == true:
+            return Int(number)
         case .integer, .number:
             fail(key, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
         default:

@@ -58,6 +58,7 @@ struct JSONBodyParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        case 0xef where position == 0 && bytes.starts(with: [0xef, 0xbb, 0xbf]): throw error("a byte-order mark is not allowed before JSON")
         default: throw error("unexpected \(found)")
         }
     }
@@ -165,7 +166,7 @@ struct JSONBodyParser {
     private mutating func escape(into out: inout [UInt8]) throws(SyntaxError) {
         let start = position
         position += 1
-        guard position < bytes.count else { throw error("a string is not closed") }
+        guard position < bytes.count else { throw error("a string is not closed", at: start) }
         let simple: UInt8?
         switch bytes[position] {
         case UInt8(ascii: "\""): simple = 0x22

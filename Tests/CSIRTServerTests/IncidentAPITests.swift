@@ -71,6 +71,19 @@ final class IncidentAPITests: XCTestCase {
         }
     }
 
+    /// JSON has one kind of number, and JSON Schema's integer is any whole one: 1e2 and 3.0 count.
+    func testWholeNumbersWrittenWithAFractionOrExponentAreIntegers() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.test { client in
+            for (written, people) in [("1e2", 100), ("3.0", 3), ("12", 12)] {
+                let body = "{\"title\":\"t\",\"category\":\"malware\",\"severity\":\"low\",\"personal_data\":{\"people\":\(written)}}"
+                let reply = try await client.send(.post, "/v1/incidents", as: .responder, raw: Array(body.utf8), contentType: "application/json")
+                XCTAssertEqual(reply.status, .created, reply.text)
+                XCTAssertEqual((reply.json["personal_data"] as? [String: Any])?["people"] as? Int, people, reply.text)
+            }
+        }
+    }
+
     func testBadRequestsGetClearProblemsAndChangeNothing() async throws {
         let fixture = try ServerFixture(maxBodyBytes: 4_096)
         try await fixture.test { client in
@@ -108,6 +121,9 @@ final class IncidentAPITests: XCTestCase {
             XCTAssertEqual(pointers, ["/title", "/category", "/colour", "/personal_data/people", "/personal_data/kinds"], invalid.text)
             let huge = try await post(Array("{\"title\":\"t\",\"category\":\"malware\",\"severity\":\"low\",\"personal_data\":{\"people\":1e400}}".utf8), "application/json")
             problem(huge, .unprocessableContent, "/personal_data/people")
+            // JSON has one kind of number, but 1.5 people is not a count (1e2 is: see the next test).
+            problem(try await post(Array("{\"title\":\"t\",\"category\":\"malware\",\"severity\":\"low\",\"personal_data\":{\"people\":1.5}}".utf8),
+                                   "application/json"), .unprocessableContent, "/personal_data/people")
             // SQLite would keep the text up to a NUL: refused rather than stored shorter than accepted.
             let nul = try await post(Array("{\"title\":\"a\\u0000b\",\"category\":\"dos\",\"severity\":\"low\",\"tags\":[\"x\\u0000\"]}".utf8),
                                      "application/json")

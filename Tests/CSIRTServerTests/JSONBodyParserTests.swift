@@ -69,7 +69,9 @@ final class JSONBodyParserTests: XCTestCase {
         XCTAssertEqual(failure("\"\\u12\""), "\\u needs four hex digits at byte 4")
         XCTAssertEqual(failure("{\"a\":"), "unexpected end of the body at byte 6")
         XCTAssertEqual(failure("[1"), "unexpected end of the body in an array at byte 3")
-        XCTAssertEqual(failure("\u{feff}{}"), "unexpected byte 0xef at byte 1")
+        XCTAssertEqual(failure("\u{feff}{}"), "a byte-order mark is not allowed before JSON at byte 1")
+        XCTAssertEqual(failure("[\u{feff}]"), "unexpected byte 0xef at byte 2")
+        XCTAssertEqual(failure("\"\\"), "a string is not closed at byte 2")
     }
 
     /// Documents written by Python's json module (a reference implementation) read as Python
