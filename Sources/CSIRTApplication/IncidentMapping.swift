@@ -94,14 +94,6 @@ enum IncidentMapping {
         }
     }
 
-    static func record(_ task: IncidentTask, incidentID: String) -> IncidentTaskRecord {
-        IncidentTaskRecord(incidentID: incidentID, taskID: task.id, kind: task.kind.rawValue, phase: task.phase?.rawValue,
-                           titleJa: task.title.ja, titleEn: task.title.en, owner: task.owner, required: task.required,
-                           evidenceRequired: task.evidenceRequired, dueAt: task.dueAt, state: task.state.rawValue,
-                           evidence: task.evidence, reason: task.reason, completedAt: task.completedAt,
-                           completedBy: task.completedBy, position: task.position)
-    }
-
     static func task(_ record: IncidentTaskRecord) -> IncidentTask {
         IncidentTask(id: record.taskID, kind: IncidentTask.Kind(rawValue: record.kind) ?? .step,
                      phase: record.phase.flatMap(IncidentStatus.init(rawValue:)),

@@ -1,6 +1,5 @@
 import AuditLog
 import Foundation
-import GRDB
 
 /// Times as GRDB stores a `Date`: `yyyy-MM-dd HH:mm:ss.SSS` in UTC, rounded to the millisecond.
 /// Written by hand because GRDB formats with a DateFormatter, which costs several microseconds a
@@ -60,9 +59,5 @@ public enum StoredTime {
             let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
             return Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)
         }
-    }
-
-    public static func value(_ date: Date?) -> DatabaseValue {
-        date.map { text($0).databaseValue } ?? .null
     }
 }
