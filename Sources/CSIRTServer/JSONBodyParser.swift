@@ -4,6 +4,11 @@
 /// one after the other and throwing on every miss: about a sixth of the CPU a POST spends
 /// outside the database. It is also stricter where a security tool should be: a member named twice is
 /// an error (which of the two would count?), and so is nesting deeper than `maximumDepth`.
+///
+/// Not `PositionedJSON` (Segmentation's parser for uploaded rulesets), on purpose: that one
+/// gives lines for findings in pretty-printed files, keeps every number as a Double and refuses
+/// 1e400 outright. A body needs integers exact to 64 bits and told apart from 1.5, and an
+/// out-of-range number kept as a value, so that the field that receives it is named in a 422.
 struct JSONBodyParser {
     struct SyntaxError: Error, Equatable {
         /// 0-based byte offset in the body.
