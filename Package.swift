@@ -32,17 +32,19 @@ let package = Package(
         .target(name: "Segmentation", swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // csirt's YAML formats (playbooks, site descriptions, control catalogs), every problem located as file:line:column.
         .target(name: "YAMLFormats", dependencies: ["Incidents", "Segmentation", "Reports", .product(name: "Yams", package: "Yams")]),
+        // Canonical JSON (the audit log's line form: writer and strict scanner) and RFC 3339 times. Pure, no I/O.
+        .target(name: "CanonicalJSON"),
         // The hash-chained, signed audit log: format, writer, verifier.
-        .target(name: "AuditLog", dependencies: ["CSIRTCrypto"]),
+        .target(name: "AuditLog", dependencies: ["CanonicalJSON", "CSIRTCrypto"]),
         // Compliance reports: control catalogs, their evaluation from evidence, every format. No I/O.
-        .target(name: "Reports", dependencies: ["Incidents", "AuditLog"]),
+        .target(name: "Reports", dependencies: ["Incidents", "CanonicalJSON", "CSIRTCrypto"]),
         // The SQLite store (GRDB, WAL).
-        .target(name: "CSIRTStore", dependencies: ["AuditLog", "CSIRTCrypto", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CSIRTStore", dependencies: ["CanonicalJSON", "CSIRTCrypto", .product(name: "GRDB", package: "GRDB.swift")]),
         // The one application layer every command (and later every HTTP route) calls.
         .target(
             name: "CSIRTApplication",
             dependencies: [
-                "CSIRTCrypto", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats", "Reports",
+                "CSIRTCrypto", "CanonicalJSON", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats", "Reports",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "CSIRTServer",
             dependencies: [
-                "CSIRTApplication", "Incidents", "Segmentation", "AuditLog", "YAMLFormats", "Reports", "CSIRTCrypto",
+                "CSIRTApplication", "Incidents", "Segmentation", "CanonicalJSON", "YAMLFormats", "Reports", "CSIRTCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -63,12 +65,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "csirt",
-            dependencies: ["CSIRTApplication", "CSIRTServer", "Incidents", "Segmentation", "AuditLog", "CSIRTCrypto", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSIRTApplication", "CSIRTServer", "Incidents", "Segmentation", "AuditLog", "CanonicalJSON", "CSIRTCrypto", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
         // Benchmarks are run by hand (see Benchmarks/README.md); they are built but never run by `swift test`.
         .executableTarget(
             name: "audit-verify-bench",
-            dependencies: ["AuditLog", "CSIRTCrypto"],
+            dependencies: ["AuditLog", "CanonicalJSON", "CSIRTCrypto"],
             path: "Benchmarks/AuditVerify"
         ),
         // Helpers the test targets share: running processes, temporary directories, openssl-made keys.
@@ -80,21 +82,21 @@ let package = Package(
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "YAMLFormats", "Incidents", "AuditLog", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "YAMLFormats", "Incidents", "TestSupport"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CSIRTCrypto", "TestSupport"]),
-        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CSIRTCrypto", "TestSupport",
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "CanonicalJSON", "CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "CSIRTApplicationTests", dependencies: ["CSIRTApplication", "CSIRTStore", "AuditLog", "CanonicalJSON", "CSIRTCrypto", "TestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CSIRTServerTests",
             dependencies: [
-                "CSIRTServer", "CSIRTApplication", "AuditLog", "TestSupport",
+                "CSIRTServer", "CSIRTApplication", "AuditLog", "CanonicalJSON", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Runs the built `csirt` binary and the real openssl CLI.
-        .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CSIRTCrypto", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["csirt", "AuditLog", "CanonicalJSON", "CSIRTCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,6 +7,7 @@
 // A second log has a checkpoint after every entry (as N separate CLI commands would leave)
 // and is verified with `--signatures latest` and with every signature checked.
 import AuditLog
+import CanonicalJSON
 import CSIRTCrypto
 import Foundation
 

@@ -1,3 +1,5 @@
+import CanonicalJSON
+
 /// What a caller asks to record; the writer assigns `seq`, `time` and `prev`.
 public struct AuditEntryDraft: Sendable, Equatable {
     public var actor: String

@@ -1,3 +1,5 @@
+import CanonicalJSON
+
 /// One line of the audit log as the verifier needs it: what kind it is, its number, the hash
 /// it links to, and (for checkpoints) where its signed fields are. Parsing validates the whole
 /// line — canonical JSON, the exact set of keys, field formats — without allocating.

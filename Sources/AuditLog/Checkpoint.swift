@@ -1,3 +1,4 @@
+import CanonicalJSON
 import CSIRTCrypto
 
 /// A signed statement that the log with origin `origin` held `size` entries and that the line

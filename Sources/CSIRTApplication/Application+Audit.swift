@@ -1,4 +1,5 @@
 import AuditLog
+import CanonicalJSON
 import CSIRTCrypto
 import CSIRTStore
 import Foundation

@@ -1,4 +1,5 @@
 import AuditLog
+import CanonicalJSON
 import CSIRTStore
 import Foundation
 import GRDB

@@ -1,4 +1,5 @@
 import AuditLog
+import CanonicalJSON
 
 /// The audit log's reports as JSON: one representation for `csirt audit … --format json` and the API.
 public enum AuditRepresentation {

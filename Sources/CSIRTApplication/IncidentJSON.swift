@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import Foundation
 import Incidents
 

@@ -1,4 +1,3 @@
-import AuditLog
 import CSIRTStore
 import Foundation
 import GRDB

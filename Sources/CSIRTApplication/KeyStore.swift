@@ -1,4 +1,3 @@
-import AuditLog
 import CSIRTCrypto
 import Foundation
 

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import Incidents
 
 /// Playbooks as JSON: one representation for `csirt playbook list|show --format json` and the API.

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import Foundation
 
 /// Times as people type them: RFC 3339 with a zone (`2026-11-23T09:30:00+09:00`, `…Z`), or a local

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import HTTPTypes
 import Hummingbird
 

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import Foundation
 
 /// Times as GRDB stores a `Date`: `yyyy-MM-dd HH:mm:ss.SSS` in UTC, rounded to the millisecond.

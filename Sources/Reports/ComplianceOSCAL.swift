@@ -1,4 +1,5 @@
-import AuditLog
+import CSIRTCrypto
+import CanonicalJSON
 import Foundation
 
 /// The report as an OSCAL 1.1 assessment-results document: one result for the period, the
@@ -13,7 +14,7 @@ public enum ComplianceOSCAL {
     public static func value(_ report: ComplianceReport, language l: ReportLanguage) -> JSONValue {
         let evidence = report.evidence
         // Seeded by the report's content (its JSON), so that different reports never share a UUID.
-        let seed = Digest(hashing: ComplianceJSON.encode(report, language: l)).hex
+        let seed = Hex.encode(SHA256.hash(ComplianceJSON.encode(report, language: l)))
         func uuid(_ name: String) -> JSONValue { .string(derivedUUID(seed + "|" + name)) }
         let start = JSONValue.string(RFC3339.format(evidence.period.start)), end = JSONValue.string(RFC3339.format(evidence.period.end))
         var observations: [JSONValue] = []
@@ -85,7 +86,7 @@ public enum ComplianceOSCAL {
 
     /// A UUID from the SHA-256 of `name`, with the version 5 and RFC 4122 variant bits set.
     static func derivedUUID(_ name: String) -> String {
-        var bytes = Array(Digest(hashing: Array(name.utf8)).bytes.prefix(16))
+        var bytes = Array(SHA256.hash(Array(name.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0f) | 0x50
         bytes[8] = (bytes[8] & 0x3f) | 0x80
         let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import Foundation
 
 /// Where csirt writes: results to stdout, errors and progress to stderr.

@@ -1,4 +1,4 @@
-@testable import AuditLog
+@testable import CanonicalJSON
 import XCTest
 
 final class CanonicalJSONTests: XCTestCase {

@@ -1,4 +1,5 @@
 import AuditLog
+import CanonicalJSON
 import CSIRTApplication
 import Foundation
 import HTTPTypes

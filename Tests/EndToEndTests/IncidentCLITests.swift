@@ -1,4 +1,5 @@
 import AuditLog
+import CanonicalJSON
 import Foundation
 import TestSupport
 import XCTest

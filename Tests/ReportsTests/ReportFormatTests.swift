@@ -1,4 +1,3 @@
-import AuditLog
 import Foundation
 import Incidents
 import Reports

@@ -1,4 +1,4 @@
-import AuditLog
+import CanonicalJSON
 import CSIRTApplication
 import Foundation
 import HTTPTypes

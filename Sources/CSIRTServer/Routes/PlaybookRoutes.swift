@@ -1,4 +1,3 @@
-import AuditLog
 import CSIRTApplication
 import Hummingbird
 import YAMLFormats

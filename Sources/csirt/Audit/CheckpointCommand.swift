@@ -1,5 +1,4 @@
 import ArgumentParser
-import AuditLog
 import CSIRTApplication
 
 struct CheckpointCommand: ParsableCommand {

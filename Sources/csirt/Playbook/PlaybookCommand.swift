@@ -1,6 +1,5 @@
 import Foundation
 import ArgumentParser
-import AuditLog
 import CSIRTApplication
 import Incidents
 

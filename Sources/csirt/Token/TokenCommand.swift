@@ -1,5 +1,5 @@
 import ArgumentParser
-import AuditLog
+import CanonicalJSON
 import CSIRTApplication
 import Foundation
 

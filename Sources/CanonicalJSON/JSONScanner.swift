@@ -4,29 +4,34 @@ import Foundation
 public struct JSONSyntaxError: Error, Sendable, Equatable {
     public let offset: Int
     public let reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
 }
 
 /// A strict scanner over canonical JSON bytes (see `CanonicalJSON`). It validates everything —
 /// UTF-8, escapes, key order, integer syntax, nesting depth — and materializes values only when
 /// asked, so that verifying a million lines allocates nothing per line.
-struct JSONScanner {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position = 0
-    var depth = 0
-    static let maximumDepth = 64
+package struct JSONScanner {
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var position = 0
+    package var depth = 0
+    package static let maximumDepth = 64
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
+    package func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
         JSONSyntaxError(offset: offset ?? position, reason: reason)
     }
 
     @inline(__always)
-    var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+    package var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+    package mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
         guard position < bytes.count, bytes[position] == byte else {
             throw fail(position < bytes.count ? "expected \(what)" : "line ends where \(what) was expected")
         }
@@ -34,7 +39,7 @@ struct JSONScanner {
     }
 
     /// Scans one value. Returns it when `materialize`, else nil.
-    mutating func value(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
+    package mutating func value(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
         guard let byte = current else { throw fail("line ends where a value was expected") }
         switch byte {
         case UInt8(ascii: "\""):
@@ -77,7 +82,7 @@ struct JSONScanner {
         if depth > Self.maximumDepth { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
     }
 
-    mutating func object(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
+    package mutating func object(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
         try enter()
         defer { depth -= 1 }
         try expect(UInt8(ascii: "{"), "{")
@@ -127,7 +132,7 @@ struct JSONScanner {
     }
 
     /// `-?(0|[1-9][0-9]*)` that fits in Int64; `-0` is not canonical.
-    mutating func integer() throws(JSONSyntaxError) -> Int64 {
+    package mutating func integer() throws(JSONSyntaxError) -> Int64 {
         let start = position
         var negative = false
         if current == UInt8(ascii: "-") {
@@ -158,7 +163,7 @@ struct JSONScanner {
     }
 
     /// Scans a string; returns the span between the quotes (raw, with escapes).
-    mutating func string() throws(JSONSyntaxError) -> Range<Int> {
+    package mutating func string() throws(JSONSyntaxError) -> Range<Int> {
         try expect(UInt8(ascii: "\""), "\"")
         let start = position
         let count = bytes.count
@@ -264,7 +269,7 @@ struct JSONScanner {
         span.isEmpty ? false : memchr(bytes.baseAddress! + span.lowerBound, 0x5c, span.count) != nil
     }
 
-    func decodedBytes(_ span: Range<Int>) -> [UInt8] {
+    package func decodedBytes(_ span: Range<Int>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(span.count)
         var i = span.lowerBound
@@ -292,12 +297,12 @@ struct JSONScanner {
         return out
     }
 
-    func decode(_ span: Range<Int>) -> String {
+    package func decode(_ span: Range<Int>) -> String {
         String(decoding: decodedBytes(span), as: UTF8.self)
     }
 
     /// True when the raw span equals `literal` byte for byte.
-    func span(_ span: Range<Int>, equals literal: StaticString) -> Bool {
+    package func span(_ span: Range<Int>, equals literal: StaticString) -> Bool {
         guard span.count == literal.utf8CodeUnitCount else { return false }
         for i in 0..<span.count where bytes[span.lowerBound + i] != literal.utf8Start[i] {
             return false

@@ -50,7 +50,7 @@ public enum RFC3339 {
     }
 
     /// Accepts exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (leap second allowed).
-    static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
+    package static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
         let n = span.count
         guard n == 20 else { return false }
         let p = span.lowerBound
