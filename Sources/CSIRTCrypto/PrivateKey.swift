@@ -58,8 +58,14 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// Signs `message`: pure Ed25519, or SHA-256 with ECDSA (DER signature) / RSA PKCS#1 v1.5.
-    /// The same bytes `openssl pkeyutl -sign -rawin` (Ed25519) or `openssl dgst -sha256 -sign` make.
+    /// The same bytes `openssl pkeyutl -sign -rawin` (Ed25519) or `openssl dgst -sha256 -sign` make,
+    /// except that an ECDSA signature is always the low-S one of its two twins (`ECDSASignature`).
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        let signature = try signOpenSSL(message)
+        return algorithm == .ecdsaP256SHA256 ? try ECDSASignature.lowS(signature) : signature
+    }
+
+    private func signOpenSSL(_ message: [UInt8]) throws -> [UInt8] {
         OpenSSLErrorQueue.clear()
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.openSSL("could not create a signing context") }
         defer { EVP_MD_CTX_free(context) }

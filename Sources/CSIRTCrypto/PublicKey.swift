@@ -45,8 +45,12 @@ public final class PublicKey: @unchecked Sendable {
 
     /// Verifies `signature` over `message`. Ed25519 is pure (no pre-hash); ECDSA and RSA hash with
     /// SHA-256. `padding` applies to RSA only. Returns false for any signature that does not verify,
-    /// including malformed ones.
-    public func verify(signature: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, padding: RSAPadding = .pkcs1v15) -> Bool {
+    /// including malformed ones. `strict` also refuses an ECDSA signature that is not low-S (its
+    /// malleable twin, see `ECDSASignature`); Ed25519 (OpenSSL checks S < L) and RSA PKCS#1 v1.5
+    /// signatures have one valid form already.
+    public func verify(signature: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, padding: RSAPadding = .pkcs1v15,
+                       strict: Bool = false) -> Bool {
+        if strict, algorithm == .ecdsaP256SHA256, ECDSASignature.form(of: Array(signature)) != .lowS { return false }
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         var pctx: OpaquePointer?
@@ -77,7 +81,7 @@ public final class PublicKey: @unchecked Sendable {
         return result == 1
     }
 
-    public func verify(signature: [UInt8], message: [UInt8], padding: RSAPadding = .pkcs1v15) -> Bool {
-        signature.withUnsafeBytes { sig in message.withUnsafeBytes { verify(signature: sig, message: $0, padding: padding) } }
+    public func verify(signature: [UInt8], message: [UInt8], padding: RSAPadding = .pkcs1v15, strict: Bool = false) -> Bool {
+        signature.withUnsafeBytes { sig in message.withUnsafeBytes { verify(signature: sig, message: $0, padding: padding, strict: strict) } }
     }
 }

@@ -7,14 +7,17 @@ public final class StreamingVerifier {
     private let key: PublicKey
     private let signature: [UInt8]
     private let padding: RSAPadding
+    private let strict: Bool
     private let context: OpaquePointer
     private var collected: [UInt8] = []
     private var failed = false
 
-    public init(key: PublicKey, signature: [UInt8], padding: RSAPadding = .pkcs1v15) {
+    /// `strict`: refuse an ECDSA signature that is not in low-S form (see `ECDSASignature`).
+    public init(key: PublicKey, signature: [UInt8], padding: RSAPadding = .pkcs1v15, strict: Bool = false) {
         self.key = key
         self.signature = signature
         self.padding = padding
+        self.strict = strict
         context = EVP_MD_CTX_new()!
         guard key.algorithm != .ed25519 else { return }
         var pctx: OpaquePointer?
@@ -48,6 +51,7 @@ public final class StreamingVerifier {
     public func finish() -> Bool {
         defer { OpenSSLErrorQueue.clear() }
         guard !failed else { return false }
+        if strict, key.algorithm == .ecdsaP256SHA256, ECDSASignature.form(of: signature) != .lowS { return false }
         if key.algorithm == .ed25519 {
             return key.verify(signature: signature, message: collected, padding: padding)
         }
