@@ -14,6 +14,8 @@ struct AuditLine {
     /// Checkpoints: the `number` field (1, 2, 3 … over checkpoints).
     var checkpointNumber: Int64 = 0
     var origin = Digest()
+    /// Entries: `time` in seconds since 1970.
+    var time: Int64 = 0
     // Spans (byte ranges within the line) of string fields the verifier reads later.
     var action: Range<Int> = 0..<0
     var algorithm: Range<Int> = 0..<0
@@ -84,7 +86,10 @@ struct AuditLine {
                 if fields[index].1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
             case .time:
                 let span = try string(&scanner, "time")
-                guard RFC3339.isValid(line, span) else { throw scanner.fail("time is not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, whole seconds)", at: valueStart) }
+                guard let seconds = RFC3339.seconds(line, span) else {
+                    throw scanner.fail("time is not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, whole seconds)", at: valueStart)
+                }
+                parsed.time = seconds
             case .alg:
                 parsed.algorithm = try nonEmptyString(&scanner, "alg")
             case .keyid:

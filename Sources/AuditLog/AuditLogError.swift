@@ -24,10 +24,12 @@ public struct IntegrityFailure: Error, CustomStringConvertible, Sendable, Equata
         case duplicated
         case badSignature = "bad-signature"
         case unknownKey = "unknown-key"
+        case retiredKey = "retired-key"
         case tornLine = "torn-line"
         case unsealed
         case truncated
         case rollback
+        case badTimestamp = "bad-timestamp"
     }
 
     public let line: Int

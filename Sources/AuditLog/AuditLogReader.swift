@@ -1,3 +1,4 @@
+import CanonicalJSON
 import Foundation
 
 /// The newest checkpoint of a log, for keeping elsewhere as an anchor.
@@ -14,10 +15,18 @@ public enum AuditLogReader {
     public static func latestCheckpoint(path: String) throws -> LatestCheckpoint {
         let fd = try LogFile.openForReading(path)
         defer { close(fd) }
-        LogFile.lock(fd, exclusive: false)
+        try LogFile.lock(fd, exclusive: false, path: path)
         let tail = TailReader(fd: fd, path: path)
-        let size = LogFile.size(fd)
+        let size = try LogFile.size(fd, path: path)
         guard size > 0 else { throw AuditLogError("\(path): empty file, not an audit log") }
+        // As `verify` does: a file whose first line is not an audit line is not an audit log.
+        let first = try LogFile.readExactly(fd, count: min(size, AuditLogWriter.maximumLineLength + 1), at: 0)
+        let firstLine = Array(first.prefix { $0 != 0x0a })
+        do {
+            _ = try firstLine.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in try AuditLine.parse(buffer) }
+        } catch {
+            throw AuditLogError("\(path):1: not a csirt audit log: \(error.reason)")
+        }
         var end = try tail.previousLineStart(before: size)
         var unsealed = end < size
         while end > 0 && size - end <= AuditLogWriter.maximumTailSearch {

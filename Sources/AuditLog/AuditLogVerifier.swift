@@ -1,28 +1,80 @@
-import CanonicalJSON
 import CSIRTCrypto
 import Foundation
 
 /// Verifies an audit log: every line canonical and well-formed, every line linked by SHA-256 to
 /// the one before, entries numbered without gaps, every checkpoint's signature valid by a trusted
-/// key, nothing after the last checkpoint, and — given an anchor checkpoint kept elsewhere — no
-/// truncation or rewrite of what the anchor sealed. On failure it names the first bad line.
+/// key that was not retired before it, nothing after the last checkpoint, and — given an anchor
+/// checkpoint kept elsewhere, or the position csirt's database recorded — no truncation or
+/// rewrite of what they sealed. On failure it names the first bad line.
+///
+/// It streams: the log is read in windows of a few megabytes whatever its size, so memory stays
+/// flat, and the log's lock is held only while its size is noted (see `CutGuard`).
 public struct AuditLogVerifier {
     public struct Options: Sendable {
         /// Keys whose checkpoints are accepted; a checkpoint by any other key fails as unknown-key.
         public var trustedKeys: [PublicKey]
-        /// A checkpoint kept elsewhere: the log must still contain what it sealed.
-        public var anchor: Checkpoint?
+        /// A checkpoint kept elsewhere: the log must still contain it.
+        public var anchor: Anchor?
         /// Which checkpoint signatures to verify with OpenSSL.
         public var signatures: SignaturePolicy
+        /// Where csirt's database says its last committed write left the log (a csirt home's own
+        /// log): the log must still hold it, and lines after it are reported as unrecorded.
+        public var position: LogPosition?
+        /// RFC 3161 tokens kept beside the log, already checked with OpenSSL; the log must hold the
+        /// checkpoint each one vouches for.
+        public var timestamps: [TimestampClaim]
+        /// Whether `timestamps` is the complete set kept beside the log: then every
+        /// `audit.timestamp` entry must name one of them.
+        public var timestampsChecked: Bool
         /// Called now and then from worker threads.
         public var progress: VerificationProgress?
 
-        public init(trustedKeys: [PublicKey], anchor: Checkpoint? = nil, signatures: SignaturePolicy = .all,
+        public init(trustedKeys: [PublicKey], anchor: Anchor? = nil, signatures: SignaturePolicy = .all,
+                    position: LogPosition? = nil, timestamps: [TimestampClaim] = [], timestampsChecked: Bool = false,
                     progress: VerificationProgress? = nil) {
             self.trustedKeys = trustedKeys
             self.anchor = anchor
             self.signatures = signatures
+            self.position = position
+            self.timestamps = timestamps
+            self.timestampsChecked = timestampsChecked
             self.progress = progress
+        }
+    }
+
+    /// A checkpoint line kept elsewhere, and where it came from (for error messages).
+    public struct Anchor: Sendable {
+        public var checkpoint: Checkpoint
+        /// The line exactly as it was printed, without its newline.
+        public var line: [UInt8]
+        public var source: String
+
+        public init(checkpoint: Checkpoint, line: [UInt8], source: String) {
+            self.checkpoint = checkpoint
+            self.line = line
+            self.source = source
+        }
+    }
+
+    /// What a stored RFC 3161 token says, once OpenSSL has checked it.
+    public struct TimestampClaim: Sendable {
+        /// SHA-256 of the checkpoint line (with its LF) that the token's message imprint names.
+        public var imprint: Digest
+        /// The TSA's time (genTime), seconds since 1970.
+        public var time: Int64
+        /// The token file, for messages.
+        public var file: String
+        /// SHA-256 of the token file, as the `audit.timestamp` entry records it.
+        public var tokenSHA256: String
+        /// Why OpenSSL refused the token (its signature, the TSA's chain); nil when it verified.
+        public var problem: String?
+
+        public init(imprint: Digest, time: Int64, file: String, tokenSHA256: String, problem: String?) {
+            self.imprint = imprint
+            self.time = time
+            self.file = file
+            self.tokenSHA256 = tokenSHA256
+            self.problem = problem
         }
     }
 
@@ -35,193 +87,72 @@ public struct AuditLogVerifier {
         case latest
     }
 
-    /// Reads the log under a shared lock (so a batch being written is never seen half done) and
-    /// verifies it. Throws `AuditLogError` for input problems; integrity problems are in the report.
+    /// How far an entry's time may be after the TSA's time for the checkpoint that seals it
+    /// (clocks differ a little).
+    public static let clockTolerance: Int64 = 300
+    /// A token issued this long after the checkpoint's last entry is reported as late: it proves
+    /// the log only from its own time.
+    public static let lateTimestamp: Int64 = 86_400
+
+    /// Notes the log's size under a shared lock (so a batch being written is never seen half
+    /// done), then verifies every byte up to it while holding only the cut guard. Throws
+    /// `AuditLogError` for input problems; integrity problems are in the report.
     public static func verify(path: String, options: Options) throws(AuditLogError) -> VerificationReport {
-        guard options.trustedKeys.count <= 1_000 else { throw AuditLogError("more than 1,000 trusted keys; give the keys that signed this log") }
+        try LogSnapshot.open(path: path).verify(options: options)
+    }
+
+    /// An anchor that cannot be checked is bad input, named by its file: a key not trusted, a
+    /// signature that does not hold.
+    static func checkAnchorItself(_ anchor: Anchor, keys: [PublicKey]) throws(AuditLogError) {
+        let checkpoint = anchor.checkpoint
+        guard let key = keys.first(where: { $0.keyID == checkpoint.keyID }) else {
+            throw AuditLogError("\(anchor.source): the anchor checkpoint is signed by key \(checkpoint.keyID), which is not among the trusted keys; give its public key with --pubkey")
+        }
+        if let problem = checkpoint.signatureProblem(with: key) {
+            throw AuditLogError("\(anchor.source): the anchor checkpoint does not verify: \(problem)")
+        }
+    }
+}
+
+/// An audit log held still for verification: its size noted under the shared lock, and the cut
+/// guard held until this object goes away, so that no writer can cut what it will read while
+/// appends carry on past that size. A caller that must pair the size with other state (csirt's
+/// database position) opens the snapshot while it holds that state's lock.
+public final class LogSnapshot {
+    public let path: String
+    /// The bytes to verify: [0, size).
+    public let size: Int
+    let fd: Int32
+
+    private init(path: String, fd: Int32, size: Int) {
+        self.path = path
+        self.fd = fd
+        self.size = size
+    }
+
+    deinit {
+        CutGuard.release(fd)
+        close(fd)
+    }
+
+    public static func open(path: String) throws(AuditLogError) -> LogSnapshot {
         let fd = try LogFile.openForReading(path)
-        defer { close(fd) }
-        LogFile.lock(fd, exclusive: false)
-        let size = LogFile.size(fd)
-        guard size > 0 else { throw AuditLogError("\(path): empty file, not an audit log") }
-        // Read, not mapped: a mapped file cut short by another program would crash the verifier (SIGBUS).
-        let file = try LoadedFile(fd: fd, count: size, path: path)
-        let scan = LogScan.scan(file.bytes, trustedKeys: options.trustedKeys, progress: options.progress)
-        return try Verification(path: path, bytes: file.bytes, scan: scan.records, problems: scan.problems, options: options).run()
-    }
-}
-
-/// One line's facts after the parallel pass. Plain data (no references), so that a million of
-/// them copy and free without reference counting.
-struct LineRecord {
-    enum Kind: UInt8 { case entry, checkpoint, invalid, torn }
-    var offset: Int
-    var length: Int
-    var kind: Kind
-    /// Checkpoints: index of the trusted key that signed it, `unknownKey` or `wrongAlgorithm`.
-    var keyIndex: Int16 = LineRecord.unknownKey
-    /// Checkpoints: `origin` equals the hash of line 1.
-    var originMatches = false
-    var number: Int64 = 0
-    var checkpointNumber: Int64 = 0
-    var link = Digest()
-    /// SHA-256 of the line's bytes including its newline.
-    var hash = Digest()
-
-    static let unknownKey: Int16 = -1
-    static let wrongAlgorithm: Int16 = -2
-}
-
-/// The parallel pass: split at line boundaries, then hash and parse every line.
-enum LogScan {
-    static let chunkSize = 4 << 20
-
-    struct Result {
-        var records: [LineRecord]
-        /// Why each invalid line is invalid, by line index.
-        var problems: [Int: JSONSyntaxError]
-    }
-
-    struct Chunk {
-        var records: [LineRecord] = []
-        var problems: [(Int, JSONSyntaxError)] = []
-    }
-
-    /// What a chunk compares checkpoints against: the log's origin and the trusted keys.
-    struct Context {
-        var origin: Digest?
-        var keyIDs: [[UInt8]]
-        var algorithms: [[UInt8]]
-    }
-
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, trustedKeys: [PublicKey], progress: VerificationProgress?) -> Result {
-        // The origin is line 1's hash; every checkpoint must repeat it.
-        var origin: Digest? = nil
-        if let newline = memchr(bytes.baseAddress!, 0x0a, bytes.count) {
-            let length = UnsafeRawPointer(bytes.baseAddress!).distance(to: UnsafeRawPointer(newline)) + 1
-            origin = Digest(hashing: UnsafeRawBufferPointer(start: bytes.baseAddress!, count: length))
+        do throws(AuditLogError) {
+            try CutGuard.acquire(fd, exclusive: false, path: path)
+            try LogFile.lock(fd, exclusive: false, path: path)
+            let size = try LogFile.size(fd, path: path)
+            try LogFile.unlock(fd, path: path)
+            guard size > 0 else { throw AuditLogError("\(path): empty file, not an audit log") }
+            return LogSnapshot(path: path, fd: fd, size: size)
+        } catch {
+            close(fd)
+            throw error
         }
-        let context = Context(origin: origin, keyIDs: trustedKeys.map { Array($0.keyID.utf8) },
-                              algorithms: trustedKeys.map { Array($0.algorithm.rawValue.utf8) })
-        // Chunk boundaries just after a newline, so that no line spans two chunks.
-        var boundaries = [0]
-        var position = chunkSize
-        while position < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[position...])
-            guard let found = memchr(rest.baseAddress!, 0x0a, rest.count) else { break }
-            let next = rest.baseAddress!.distance(to: UnsafeRawPointer(found)) + position + 1
-            if next >= bytes.count { break }
-            boundaries.append(next)
-            position = next + chunkSize
-        }
-        boundaries.append(bytes.count)
-        let chunkCount = boundaries.count - 1
-        let results = UnsafeMutableBufferPointer<Chunk>.allocate(capacity: chunkCount)
-        results.initialize(repeating: Chunk())
-        defer { results.deallocate() }
-        let done = ProgressCounter(phase: .reading, total: bytes.count, report: progress)
-        // Each chunk writes only its own slot; the mapped bytes are read-only.
-        nonisolated(unsafe) let shared = (bytes, results, boundaries, context)
-        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            let (bytes, results, boundaries, context) = shared
-            results[chunk] = scanChunk(bytes, from: boundaries[chunk], to: boundaries[chunk + 1], context: context)
-            done.add(boundaries[chunk + 1] - boundaries[chunk])
-        }
-        var all: [LineRecord] = []
-        var problems: [Int: JSONSyntaxError] = [:]
-        all.reserveCapacity(results.reduce(0) { $0 + $1.records.count })
-        for chunk in results {
-            for (index, problem) in chunk.problems { problems[all.count + index] = problem }
-            all += chunk.records
-        }
-        return Result(records: all, problems: problems)
     }
 
-    private static func scanChunk(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, context: Context) -> Chunk {
-        var chunk = Chunk()
-        chunk.records.reserveCapacity((end - start) / 200 + 1)
-        let hasher = SHA256Context()
-        let base = UnsafeRawPointer(bytes.baseAddress!)
-        var position = start
-        while position < end {
-            let remaining = end - position
-            let found = memchr(base + position, 0x0a, remaining)
-            guard let found else {
-                // No newline before the end of the file: an interrupted write.
-                var record = LineRecord(offset: position, length: remaining, kind: .torn)
-                record.hash = Digest(hashing: UnsafeRawBufferPointer(start: base + position, count: remaining), with: hasher)
-                chunk.records.append(record)
-                break
-            }
-            let length = base.distance(to: UnsafeRawPointer(found)) - position
-            var record = LineRecord(offset: position, length: length, kind: .invalid)
-            record.hash = Digest(hashing: UnsafeRawBufferPointer(start: base + position, count: length + 1), with: hasher)
-            if length > AuditLogWriter.maximumLineLength {
-                chunk.problems.append((chunk.records.count, JSONSyntaxError(offset: 0, reason: "line is \(length) bytes, longer than the 1 MiB limit")))
-            } else {
-                do {
-                    let text = UnsafeBufferPointer(rebasing: bytes[position..<(position + length)])
-                    let line = try AuditLine.parse(text)
-                    record.kind = line.kind == .entry ? .entry : .checkpoint
-                    record.number = line.number
-                    record.checkpointNumber = line.checkpointNumber
-                    record.link = line.link
-                    if line.kind == .checkpoint {
-                        record.originMatches = line.origin == context.origin
-                        record.keyIndex = keyIndex(of: line, in: text, context: context)
-                    }
-                } catch {
-                    chunk.problems.append((chunk.records.count, error))
-                }
-            }
-            chunk.records.append(record)
-            position += length + 1
-        }
-        return chunk
-    }
-}
-
-extension LogScan {
-    static func keyIndex(of line: AuditLine, in text: UnsafeBufferPointer<UInt8>, context: Context) -> Int16 {
-        let keyID = UnsafeBufferPointer(rebasing: text[line.keyID])
-        for (index, trusted) in context.keyIDs.enumerated() where trusted.elementsEqual(keyID) {
-            return context.algorithms[index].elementsEqual(UnsafeBufferPointer(rebasing: text[line.algorithm])) ? Int16(index) : LineRecord.wrongAlgorithm
-        }
-        return LineRecord.unknownKey
-    }
-}
-
-/// What verification is doing, for a progress display.
-public enum VerificationPhase: String, Sendable {
-    /// Hashing and parsing every line (progress in bytes).
-    case reading
-    /// Checking checkpoint signatures with OpenSSL (progress in signatures).
-    case signatures = "checking signatures"
-}
-
-/// (phase, done, total), called from worker threads.
-public typealias VerificationProgress = @Sendable (VerificationPhase, Int, Int) -> Void
-
-/// Progress from worker threads, added up under a lock.
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = 0
-    private let phase: VerificationPhase
-    private let total: Int
-    private let report: VerificationProgress?
-
-    init(phase: VerificationPhase, total: Int, report: VerificationProgress?) {
-        self.phase = phase
-        self.total = total
-        self.report = report
-    }
-
-    func add(_ bytes: Int) {
-        guard let report else { return }
-        lock.lock()
-        done += bytes
-        let now = done
-        lock.unlock()
-        report(phase, now, total)
+    public func verify(options: AuditLogVerifier.Options) throws(AuditLogError) -> VerificationReport {
+        guard options.trustedKeys.count <= 1_000 else { throw AuditLogError("more than 1,000 trusted keys; give the keys that signed this log") }
+        if let anchor = options.anchor { try AuditLogVerifier.checkAnchorItself(anchor, keys: options.trustedKeys) }
+        return try Verification(fd: fd, path: path, size: size, options: options).run()
     }
 }

@@ -2,6 +2,19 @@ import CanonicalJSON
 import CSIRTCrypto
 import Foundation
 
+/// An append would sign with a key that a rotation among the log's sealed but unrecorded lines
+/// retired (a rotation whose database commit did not happen). The rotation stands — a retired
+/// key signs nothing again — so the caller must record it and sign with `newKeyID`.
+public struct RetiredSignerError: Error, Sendable, CustomStringConvertible {
+    public var retiredKeyID: String
+    public var newKeyID: String
+    public var seq: Int64
+
+    public var description: String {
+        "the audit log records, at seq \(seq), a rotation from key \(retiredKeyID.prefix(16))… to \(newKeyID.prefix(16))… that the database does not hold"
+    }
+}
+
 /// What one append wrote.
 public struct AppendReceipt: Sendable, Equatable {
     public var entries: [AuditEntry]
@@ -15,12 +28,15 @@ public struct AppendReceipt: Sendable, Equatable {
 /// Appends batches to an audit log: the batch's entries, then one signed checkpoint per signer,
 /// all in one write under an exclusive lock, then fsync.
 ///
-/// The writer never signs lines it did not write. It continues from its last position — given
-/// by the caller (the database remembers it) or, failing that, the last checkpoint that verifies
-/// with one of the signing keys. Bytes after that point (a torn line from a crash, a batch whose
-/// database transaction never committed, or lines someone else appended) are cut off and kept as
-/// evidence in an `audit.recover` entry. A log shorter than the position, or whose last line no
-/// longer hashes to the position's head, is refused: it was cut or rewritten.
+/// The writer never signs lines it did not write, and never removes a line a trusted signed
+/// checkpoint covers (append-only). It continues from its last position — given by the caller
+/// (the database remembers it) or, failing that, the last checkpoint that verifies with one of
+/// the signing keys. Sealed lines after the recorded position (a batch whose log write reached
+/// the disk while its database commit did not) stay, and an `audit.void` entry says their changes
+/// never happened. Bytes no trusted checkpoint seals (a torn line from a crash, lines someone
+/// else appended) are cut off and kept as evidence in an `audit.recover` entry. A log shorter
+/// than the position, or whose line at the position no longer hashes to the position's head, is
+/// refused: it was cut or rewritten.
 public struct AuditLogWriter: Sendable {
     public let path: String
     /// Longest line the writer accepts from a caller; the verifier rejects longer ones too.
@@ -60,50 +76,121 @@ public struct AuditLogWriter: Sendable {
 
     /// Appends `drafts` and seals them with a checkpoint by each of `signers` (usually one; two
     /// during a key rotation). `time` is the RFC 3339 time written on every entry of the batch.
-    /// `expecting` is where the previous append left the log (nil: find the last checkpoint that
-    /// verifies with a signer's key).
+    /// `expecting` is where the previous committed append left the log (nil: find the last
+    /// checkpoint that verifies with a signer's key). `trustedKeys` (with the signers' own keys;
+    /// asked for only when there are such lines) may have sealed lines found after `expecting`:
+    /// those lines stay, and an `audit.void` entry says that their changes never reached the
+    /// database.
     @discardableResult
-    public func append(_ drafts: [AuditEntryDraft], signers: [PrivateKey], time: String, expecting: LogPosition? = nil) throws -> AppendReceipt {
+    public func append(_ drafts: [AuditEntryDraft], signers: [PrivateKey], time: String, expecting: LogPosition? = nil,
+                       trustedKeys: () throws -> [PublicKey] = { [] }) throws -> AppendReceipt {
         precondition(!signers.isEmpty, "a batch is always sealed")
         for draft in drafts { try Self.validate(draft) }
-        let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw AuditLogError("\(path): the audit log is missing; restore it from a backup (csirt never starts a new chain silently)") }
-            throw AuditLogError("\(path): cannot open for appending: \(LogFile.describe(errno: errno))")
+        let fd: Int32
+        do {
+            fd = try LogFile.openRegular(path, flags: O_RDWR | O_APPEND, what: "an audit log")
+        } catch {
+            if !FileManager.default.fileExists(atPath: path) {
+                throw AuditLogError("\(path): the audit log is missing; restore it from a backup (csirt never starts a new chain silently)")
+            }
+            throw error
         }
         defer { close(fd) }
-        LogFile.lock(fd, exclusive: true)
+        var holdingCutGuard = false
+        defer { if holdingCutGuard { CutGuard.release(fd) } }
+        while true {
+            try LogFile.lock(fd, exclusive: true, path: path)
+            let plan = try plan(fd: fd, expecting: expecting, signers: signers, trustedKeys: trustedKeys)
+            if plan.cutFrom < plan.size, !holdingCutGuard {
+                // Cutting needs every verifier that noted a larger size to finish first. Never wait
+                // for that while holding the append lock: a verifier may be waiting for it.
+                if try CutGuard.tryExclusive(fd, path: path) {
+                    holdingCutGuard = true
+                } else {
+                    try LogFile.unlock(fd, path: path)
+                    try CutGuard.acquire(fd, exclusive: true, path: path)
+                    holdingCutGuard = true
+                    continue
+                }
+            }
+            return try write(plan, fd: fd, drafts: drafts, signers: signers, time: time)
+        }
+    }
 
+    /// What an append found and will do, worked out under the exclusive lock before anything is written.
+    private struct Plan {
+        var size: Int
+        var origin: Digest
+        /// Where the new batch goes: after the last line csirt vouches for.
+        var base: LogPosition
+        /// Bytes from here to `size` are cut (a torn line, lines nobody sealed).
+        var cutFrom: Int
+        /// Sealed lines after the recorded position: their entries' seq range.
+        var voided: ClosedRange<Int64>?
+    }
+
+    private func plan(fd: Int32, expecting: LogPosition?, signers: [PrivateKey], trustedKeys: () throws -> [PublicKey]) throws -> Plan {
         let tail = TailReader(fd: fd, path: path)
-        let size = LogFile.size(fd)
+        let size = try LogFile.size(fd, path: path)
         guard size > 0 else {
             throw AuditLogError("\(path): the audit log is empty; it was truncated — restore it from a backup (csirt never starts a new chain silently)", integrity: true)
         }
         let position = try expecting.map { expected throws in try tail.confirm(expected, size: size) }
             ?? tail.lastVerifiedCheckpoint(size: size, keys: signers.map(\.publicKey))
-        guard let origin = Digest(hex: position.origin), var lastHash = Digest(hex: position.head) else {
+        guard let origin = Digest(hex: position.origin), Digest(hex: position.head) != nil else {
             throw AuditLogError("the recorded audit-log position is malformed")
         }
+        var plan = Plan(size: size, origin: origin, base: position, cutFrom: position.bytes, voided: nil)
+        guard size > position.bytes, expecting != nil else { return plan }
+        let keys = signers.map(\.publicKey) + (try trustedKeys())
+        let sealed = try TailScan.scan(fd: fd, path: path, from: position, origin: origin, to: size, keys: keys)
+        guard sealed.sealedEnd > position.bytes else { return plan }
+        // A rotation among the sealed lines retired a key this batch would sign with: the caller
+        // must first bring its own records in line (the rotation stands) and sign with the new key.
+        for signer in signers {
+            if let rotation = sealed.rotations.first(where: { $0.oldKeyID == signer.publicKey.keyID }) {
+                throw RetiredSignerError(retiredKeyID: rotation.oldKeyID, newKeyID: rotation.newKeyID, seq: rotation.seq)
+            }
+        }
+        plan.base = LogPosition(bytes: sealed.sealedEnd, head: sealed.head.hex, origin: position.origin,
+                                lastSeq: sealed.lastSeq, checkpoints: sealed.checkpoints)
+        plan.cutFrom = sealed.sealedEnd
+        if sealed.sealedEntries > 0 { plan.voided = (position.lastSeq + 1)...sealed.lastSeq }
+        return plan
+    }
 
+    private func write(_ plan: Plan, fd: Int32, drafts: [AuditEntryDraft], signers: [PrivateKey], time: String) throws -> AppendReceipt {
         var recoveries: [AuditEntryDraft] = []
-        var unknownTail: [UInt8] = []
-        if size > position.bytes {
-            unknownTail = try LogFile.readExactly(fd, count: size - position.bytes, at: position.bytes)
-            let torn = !unknownTail.contains(0x0a)
+        if let voided = plan.voided {
+            recoveries.append(AuditEntryDraft(actor: "csirt", action: LineNote.voidAction, target: "audit-log", details: [
+                "from_seq": .integer(voided.lowerBound),
+                "to_seq": .integer(voided.upperBound),
+                "reason": "not-committed",
+                "note": "these entries are sealed in the log, but the database never committed their changes (csirt stopped between the log's fsync and the database's commit): they did not happen",
+            ]))
+        }
+        let removedCount = plan.size - plan.cutFrom
+        var removed: [UInt8] = []
+        if removedCount > 0 {
+            guard removedCount <= Self.maximumCut else {
+                throw AuditLogError("\(path): \(removedCount) bytes follow the last line csirt can vouch for, more than it removes on its own (\(Self.maximumCut >> 20) MiB); run `csirt audit verify` and move them away by hand", integrity: true)
+            }
+            removed = try LogFile.readExactly(fd, count: removedCount, at: plan.cutFrom)
             var details: [String: JSONValue] = [
-                // torn-line: an interrupted write; unrecorded-tail: complete lines csirt did not record
-                // as written (a crash before the database committed, or an outside append).
-                "reason": .string(torn ? "torn-line" : "unrecorded-tail"),
-                "removed_bytes": .integer(Int64(unknownTail.count)),
-                "removed_sha256": .string(Hex.encode(SHA256.hash(unknownTail))),
+                // torn-line: an interrupted write; unrecorded-tail: complete lines nobody csirt trusts sealed
+                // (a crash in the middle of a batch's write, or an outside append).
+                "reason": .string(removed.contains(0x0a) ? "unrecorded-tail" : "torn-line"),
+                "removed_bytes": .integer(Int64(removed.count)),
+                "removed_sha256": .string(Hex.encode(SHA256.hash(removed))),
             ]
-            if unknownTail.count <= 65_536 { details["removed_base64"] = .string(Base64.encode(unknownTail)) }
+            if removed.count <= 65_536 { details["removed_base64"] = .string(Base64.encode(removed)) }
             recoveries.append(AuditEntryDraft(actor: "csirt", action: "audit.recover", target: "audit-log", details: details))
         }
 
         var bytes: [UInt8] = []
         var written: [AuditEntry] = []
-        var lastSeq = position.lastSeq
+        var lastSeq = plan.base.lastSeq
+        var lastHash = Digest(hex: plan.base.head)!
         for draft in recoveries + drafts {
             let (seq, overflow) = lastSeq.addingReportingOverflow(1)
             guard !overflow else { throw AuditLogError("\(path): seq would overflow; the log is damaged", integrity: true) }
@@ -118,25 +205,28 @@ public struct AuditLogWriter: Sendable {
             lastHash = Digest(hashing: line + [0x0a])
             written.append(entry)
         }
-        let (checkpoints, head) = try Self.seal(lastSeq: lastSeq, lastHash: lastHash, origin: origin, checkpointCount: position.checkpoints,
+        let (checkpoints, head) = try Self.seal(lastSeq: lastSeq, lastHash: lastHash, origin: plan.origin, checkpointCount: plan.base.checkpoints,
                                                 signers: signers, into: &bytes)
-        // Cut the unknown tail only now that the batch is ready; put it back if the write fails.
-        if !unknownTail.isEmpty {
-            guard ftruncate(fd, off_t(position.bytes)) == 0 else {
-                throw AuditLogError("\(path): cannot cut the unrecorded tail: \(LogFile.describe(errno: errno))")
+        // Cut only now that the batch is ready; put the bytes back if the write fails.
+        if removedCount > 0 {
+            guard ftruncate(fd, off_t(plan.cutFrom)) == 0 else {
+                throw AuditLogError("\(path): cannot cut the unsealed tail: \(LogFile.describe(errno: errno))")
             }
         }
         do {
-            try Self.commit(fd: fd, bytes: bytes, restoreSize: position.bytes)
+            try Self.commit(fd: fd, bytes: bytes, restoreSize: plan.cutFrom)
         } catch {
-            if !unknownTail.isEmpty { _ = LogFile.writeAll(fd, unknownTail) }
+            if removedCount > 0 { _ = LogFile.writeAll(fd, removed) }
             throw error
         }
-        let newPosition = LogPosition(bytes: position.bytes + bytes.count, head: head.hex, origin: position.origin,
+        let newPosition = LogPosition(bytes: plan.cutFrom + bytes.count, head: head.hex, origin: plan.base.origin,
                                       lastSeq: lastSeq, checkpoints: checkpoints.last!.number)
         return AppendReceipt(entries: Array(written.dropFirst(recoveries.count)), checkpoints: checkpoints,
                              recoveries: Array(written.prefix(recoveries.count)), position: newPosition)
     }
+
+    /// The most an append cuts on its own (a torn line is under 1 MiB; more is not a crash's doing).
+    static let maximumCut = 16 << 20
 
     /// Entries need an actor, an action and a target; the verifier rejects empty ones.
     static func validate(_ draft: AuditEntryDraft) throws {
@@ -202,7 +292,7 @@ struct TailReader {
     func originHash() throws -> String {
         // Line 1 is a few hundred bytes: read a page, and more only when it has no newline (a
         // writer confirms the origin on every batch; reading a MiB each time showed in profiles).
-        let size = LogFile.size(fd)
+        let size = try LogFile.size(fd, path: path)
         var count = 4_096
         while true {
             let head = try LogFile.readExactly(fd, count: min(size, count), at: 0)

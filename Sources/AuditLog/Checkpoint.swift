@@ -70,6 +70,12 @@ public struct Checkpoint: Sendable, Equatable {
         guard algorithm == key.algorithm.rawValue else {
             return "alg says \(algorithm) but key \(keyID.prefix(16))… is \(key.algorithm.rawValue)"
         }
-        return key.verify(signature: signature, message: signedText) ? nil : "the signature does not verify with key \(keyID.prefix(16))…"
+        guard key.verify(signature: signature, message: signedText, strict: true) else {
+            if key.algorithm == .ecdsaP256SHA256, ECDSASignature.form(of: signature) == .highS {
+                return "the ECDSA signature is the high-S twin of a valid one (csirt writes and accepts low-S only)"
+            }
+            return "the signature does not verify with key \(keyID.prefix(16))…"
+        }
+        return nil
     }
 }

@@ -14,6 +14,8 @@ public struct SigningKeyInfo: Sendable {
     public var publicKeyPath: String
     /// From the audit log: how many checkpoints it signed and the seq range they sealed.
     public var usage: VerificationReport.KeyUsage?
+    /// From the audit log: the `audit.rotate-key` entry that retired it (nothing it signs after that seq counts).
+    public var retirement: VerificationReport.Rotation?
 }
 
 public struct RotationOutcome: Sendable {
@@ -96,11 +98,12 @@ extension Application {
     /// Every key the home has used, with the checkpoints each signed in the audit log.
     public func signingKeys() throws(CSIRTError) -> (keys: [SigningKeyInfo], logProblem: IntegrityFailure?) {
         let records = try mapErrors { try database.read { try SigningKeyRecord.all($0) } }
-        let report = try AuditVerification.verify(home: self.home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+        let report = try verifyAuditLog()
         let usage = Dictionary(report.keys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a })
-        let keys = records.map {
-            SigningKeyInfo(keyID: $0.keyID, algorithm: $0.algorithm, status: $0.status, createdAt: $0.createdAt, retiredAt: $0.retiredAt,
-                           publicKeyPath: home.publicKeyPath(keyID: $0.keyID), usage: usage[$0.keyID])
+        let keys = records.map { record in
+            SigningKeyInfo(keyID: record.keyID, algorithm: record.algorithm, status: record.status, createdAt: record.createdAt,
+                           retiredAt: record.retiredAt, publicKeyPath: home.publicKeyPath(keyID: record.keyID), usage: usage[record.keyID],
+                           retirement: report.rotations.first { $0.oldKeyID == record.keyID })
         }
         return (keys, report.failure)
     }

@@ -155,7 +155,7 @@ extension Application {
     /// `csirt audit verify` with its defaults, and the head it reached.
     func auditEvidence() throws(CSIRTError) -> AuditEvidence {
         do {
-            let verification = try AuditVerification.verify(home: home, logPath: nil, publicKeyPaths: [], anchorPath: nil)
+            let verification = try verifyAuditLog()
             let head = verification.lastCheckpoint
             return AuditEvidence(problem: verification.failure?.description, headSeq: head?.size ?? 0, headHash: head?.head.hex ?? "")
         } catch {

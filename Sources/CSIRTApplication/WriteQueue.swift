@@ -89,12 +89,12 @@ extension Application {
     /// Writes a batch: see `WriteQueue`. Every job ends with a result.
     func write(_ batch: [WriteQueue.Job]) {
         var accepted: [WriteQueue.Job] = []
+        var retiredPrivateKey: String? = nil
         do {
             let receipt: AppendReceipt? = try database.write { db in
                 guard let active = try SigningKeyRecord.active(db) else {
                     throw CSIRTError(.input, "\(home.root): no active signing key; run `csirt init`")
                 }
-                let signer = try keyStore.activePrivateKey(keyID: active.keyID)
                 var entries: [AuditEntryDraft] = []
                 for job in batch {
                     do {
@@ -115,11 +115,31 @@ extension Application {
                 guard db.isInsideTransaction else {
                     throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back by SQLite")
                 }
-                let receipt = try auditLog.append(entries, signers: [signer] + batch[0].extraSigners,
-                                                  time: RFC3339.format(clock()), expecting: try Self.auditPosition(db))
+                let position = try Self.auditPosition(db)
+                let time = RFC3339.format(clock())
+                let keyStore = self.keyStore
+                let append = { (signer: PrivateKey) throws -> AppendReceipt in
+                    try self.auditLog.append(entries, signers: [signer] + batch[0].extraSigners, time: time, expecting: position,
+                                             trustedKeys: { try keyStore.publicKeys() })
+                }
+                let receipt: AppendReceipt
+                do {
+                    receipt = try append(try keyStore.activePrivateKey(keyID: active.keyID))
+                } catch let retired as RetiredSignerError {
+                    // A rotation reached the log, sealed, but not the database (csirt stopped between
+                    // the two). It stands — a retired key signs nothing again — so record it now and
+                    // sign with the key it named.
+                    guard batch[0].extraSigners.isEmpty else {
+                        throw CSIRTError(.input, "\(retired); run another csirt change first (e.g. `csirt audit note`), which records it, then rotate again")
+                    }
+                    receipt = try append(try completeRotation(retired, db))
+                    retiredPrivateKey = retired.retiredKeyID
+                }
                 try Self.recordAuditPosition(receipt.position, db)
                 return receipt
             }
+            // Only after the commit: a retired private key must not linger.
+            if let retiredPrivateKey { keyStore.removePrivateKey(keyID: retiredPrivateKey) }
             if let receipt { for job in accepted { job.result = .success(receipt) } }
         } catch {
             // The transaction rolled back: nothing of the batch was written.
@@ -127,5 +147,31 @@ extension Application {
             for job in accepted { job.result = .failure(failure) }
             for job in batch where job.result == nil { job.result = .failure(failure) }
         }
+    }
+}
+
+extension Application {
+    /// Brings the database in line with a rotation the log holds but the database does not: the
+    /// retired key's record is marked retired and the new key (whose files the interrupted
+    /// rotation had already written to `keys/`) becomes the active one. Returns the new key.
+    func completeRotation(_ rotation: RetiredSignerError, _ db: Database) throws -> PrivateKey {
+        guard var old = try SigningKeyRecord.fetchOne(db, key: rotation.retiredKeyID), old.status == .active else {
+            throw CSIRTError(.failed, "\(rotation), and key \(rotation.retiredKeyID.prefix(16))… is not this home's active key; run `csirt audit verify`")
+        }
+        let newKey: PrivateKey
+        do {
+            newKey = try keyStore.activePrivateKey(keyID: rotation.newKeyID)
+        } catch {
+            throw CSIRTError(.failed, "\(rotation), and the new key's file is missing (\(error.message)); restore \(home.privateKeyPath(keyID: rotation.newKeyID)) from a backup")
+        }
+        let now = RFC3339.format(clock())
+        old.status = .retired
+        old.retiredAt = now
+        try old.update(db)
+        if try SigningKeyRecord.fetchOne(db, key: rotation.newKeyID) == nil {
+            try SigningKeyRecord(keyID: newKey.publicKey.keyID, algorithm: newKey.algorithm.rawValue, publicKeyPEM: newKey.publicKey.pem,
+                                 status: .active, createdAt: now).insert(db)
+        }
+        return newKey
     }
 }

@@ -51,8 +51,14 @@ public enum RFC3339 {
 
     /// Accepts exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (leap second allowed).
     package static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
+        seconds(s, span) != nil
+    }
+
+    /// Seconds since 1970 of exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (a leap
+    /// second counts as the next second's start), or nil.
+    package static func seconds(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Int64? {
         let n = span.count
-        guard n == 20 else { return false }
+        guard n == 20 else { return nil }
         let p = span.lowerBound
         func digits(_ offset: Int, _ count: Int) -> Int? {
             var value = 0
@@ -68,9 +74,23 @@ public enum RFC3339 {
               let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2),
               let hour = digits(11, 2), let minute = digits(14, 2), let second = digits(17, 2),
               (1...12).contains(month), day >= 1, hour < 24, minute < 60, second <= 60
-        else { return false }
+        else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return day <= monthDays[month - 1]
+        // A switch, not an array: this runs for every entry of a log being verified.
+        let monthDays: Int
+        switch month {
+        case 2: monthDays = leap ? 29 : 28
+        case 4, 6, 9, 11: monthDays = 30
+        default: monthDays = 31
+        }
+        guard day <= monthDays else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm), exact for every year 0000–9999.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Int64(days) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
     }
 }

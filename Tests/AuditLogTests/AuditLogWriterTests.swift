@@ -15,8 +15,8 @@ final class AuditLogWriterTests: XCTestCase {
         return (path, key)
     }
 
-    func verify(_ path: String, _ key: PrivateKey, anchor: Checkpoint? = nil) throws -> VerificationReport {
-        try AuditLogVerifier.verify(path: path, options: .init(trustedKeys: [key.publicKey], anchor: anchor))
+    func verify(_ path: String, _ key: PrivateKey) throws -> VerificationReport {
+        try AuditLogVerifier.verify(path: path, options: .init(trustedKeys: [key.publicKey]))
     }
 
     func testAppendedBatchesVerify() throws {

@@ -50,9 +50,18 @@ final class VerifyFileTests: XCTestCase {
         let (key, pub) = try OpenSSLCLI.makeKey(.ed25519, in: directory, name: "ed")
         let sig = directory.file("a.sig")
         try OpenSSLCLI.sign(file, key: key, kind: .ed25519, signature: sig)
+        let fifo = directory.file("fifo")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
         let cases: [([String], String)] = [
             ([directory.file("missing.txt"), "--signature", sig, "--pubkey", pub], "missing.txt: no such file"),
-            ([directory.path, "--signature", sig, "--pubkey", pub], "not a regular file"),
+            ([directory.path, "--signature", sig, "--pubkey", pub], "is a directory"),
+            // Not regular files: refused at once, never read (a FIFO without a writer would hang).
+            ([fifo, "--signature", sig, "--pubkey", pub], "fifo: is a FIFO"),
+            ([file, "--signature", fifo, "--pubkey", pub], "fifo: is a FIFO"),
+            ([file, "--signature", sig, "--pubkey", fifo], "fifo: is a FIFO"),
+            (["/dev/zero", "--signature", sig, "--pubkey", pub], "/dev/zero: is a device"),
+            ([file, "--signature", "/dev/zero", "--pubkey", pub], "/dev/zero: is a device"),
+            ([file, "--signature", sig, "--pubkey", "/dev/null"], "/dev/null: is a device"),
             ([file, "--signature", directory.write("empty.sig", ""), "--pubkey", pub], "empty.sig: empty file"),
             ([file, "--signature", directory.file("nosig"), "--pubkey", pub], "nosig: no such file"),
             ([file, "--signature", sig, "--pubkey", key], "holds a private key"),
@@ -67,5 +76,37 @@ final class VerifyFileTests: XCTestCase {
         // A garbage signature of the right size simply does not verify.
         let garbage = directory.write("garbage.sig", bytes: [UInt8](repeating: 7, count: 64))
         XCTAssertEqual(try CSIRTBinary.run(["audit", "verify-file", file, "--signature", garbage, "--pubkey", pub]).status, 1)
+    }
+
+    /// An ECDSA signature and its high-S twin (made without the key) both verify with OpenSSL;
+    /// `--strict` takes the low-S one only, whichever the openssl CLI happened to make.
+    func testStrictRefusesTheHighSTwin() throws {
+        let directory = TemporaryDirectory()
+        let file = directory.write("fw.log", "Nov 22 00:00:01 fw-core kernel: DROP\n")
+        let (key, pub) = try OpenSSLCLI.makeKey(.ecdsaP256, in: directory, name: "ec")
+        let sig = directory.file("fw.sig")
+        try OpenSSLCLI.sign(file, key: key, kind: .ecdsaP256, signature: sig)
+        let original = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: sig)))
+        let twin = try XCTUnwrap(ECDSATwin.twin(original), "the openssl CLI wrote DER")
+        let (low, high) = ECDSATwin.isHighS(original) ? (twin, original) : (original, twin)
+        XCTAssertFalse(ECDSATwin.isHighS(low))
+        XCTAssertTrue(ECDSATwin.isHighS(high))
+        let lowPath = directory.write("low.sig", bytes: low), highPath = directory.write("high.sig", bytes: high)
+        // The openssl CLI itself accepts both: that is the malleability.
+        for path in [lowPath, highPath] {
+            XCTAssertEqual(try TestProcess.shell("openssl dgst -sha256 -verify '\(pub)' -signature '\(path)' '\(file)'").status, 0)
+            XCTAssertEqual(try CSIRTBinary.run(["audit", "verify-file", file, "--signature", path, "--pubkey", pub]).status, 0)
+        }
+        XCTAssertEqual(try CSIRTBinary.run(["audit", "verify-file", file, "--signature", lowPath, "--pubkey", pub, "--strict"]).status, 0)
+        let strict = try CSIRTBinary.run(["audit", "verify-file", file, "--signature", highPath, "--pubkey", pub, "--strict"])
+        XCTAssertEqual(strict.status, 1, strict.stdout)
+        XCTAssertTrue(strict.stdout.contains("high-S"), strict.stdout)
+        // For Ed25519 and RSA, --strict changes nothing: their signatures have one form.
+        for kind in [OpenSSLCLI.KeyKind.ed25519, .rsa2048] {
+            let (otherKey, otherPub) = try OpenSSLCLI.makeKey(kind, in: directory, name: kind.rawValue)
+            let otherSig = directory.file("\(kind.rawValue).sig")
+            try OpenSSLCLI.sign(file, key: otherKey, kind: kind, signature: otherSig)
+            XCTAssertEqual(try CSIRTBinary.run(["audit", "verify-file", file, "--signature", otherSig, "--pubkey", otherPub, "--strict"]).status, 0)
+        }
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import CSIRTApplication
+import Foundation
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "List signing keys, their algorithms and the seq ranges they signed."
+        abstract: "List signing keys, their algorithms, the seq ranges they signed and when they were retired."
     )
 
     @OptionGroup var homeOptions: HomeOptions
@@ -15,13 +16,21 @@ struct KeysCommand: ParsableCommand {
     func run() throws {
         let app = try Application.open(home: homeOptions.resolvedHome)
         let (keys, problem) = try app.signingKeys()
+        let zone = app.legalTimeZone()
         switch format {
         case .json:
             Output.json(.array(keys.map(AuditRepresentation.json)))
         case .text:
             for key in keys {
                 let range = key.usage.map { "signed seq \($0.firstSize)–\($0.lastSize) (\(Output.grouped($0.checkpoints)) checkpoints)" } ?? "signed nothing yet"
-                print("\(key.keyID)  \(key.algorithm)  \(key.status.rawValue)  \(range)")
+                var retired = ""
+                if let rotation = key.retirement {
+                    let when = TimeInput.format(Date(timeIntervalSince1970: TimeInterval(rotation.time)), zone: zone)
+                    retired = "  retired at seq \(rotation.seq) (\(when)): seals nothing after it"
+                } else if let at = key.retiredAt {
+                    retired = "  retired \(at)"
+                }
+                print("\(key.keyID)  \(key.algorithm)  \(key.status.rawValue)  \(range)\(retired)")
             }
         }
         if let problem {
