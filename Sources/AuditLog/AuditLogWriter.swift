@@ -77,13 +77,14 @@ public struct AuditLogWriter: Sendable {
     /// Appends `drafts` and seals them with a checkpoint by each of `signers` (usually one; two
     /// during a key rotation). `time` is the RFC 3339 time written on every entry of the batch.
     /// `expecting` is where the previous committed append left the log (nil: find the last
-    /// checkpoint that verifies with a signer's key). `trustedKeys` (with the signers' own keys;
-    /// asked for only when there are such lines) may have sealed lines found after `expecting`:
-    /// those lines stay, and an `audit.void` entry says that their changes never reached the
-    /// database.
+    /// checkpoint that verifies with a signer's key). Lines found after `expecting` that a
+    /// signer's key sealed (or a key a rotation among them introduced, looked up in `trustedKeys`,
+    /// which is asked for only then) stay, and an `audit.void` entry says that their changes never
+    /// reached the database; the rest is cut. `previouslyActive`: a key the caller has just
+    /// retired because those lines rotated it away (it sealed them before the rotation).
     @discardableResult
     public func append(_ drafts: [AuditEntryDraft], signers: [PrivateKey], time: String, expecting: LogPosition? = nil,
-                       trustedKeys: () throws -> [PublicKey] = { [] }) throws -> AppendReceipt {
+                       previouslyActive: [PublicKey] = [], trustedKeys: () throws -> [PublicKey] = { [] }) throws -> AppendReceipt {
         precondition(!signers.isEmpty, "a batch is always sealed")
         for draft in drafts { try Self.validate(draft) }
         let fd: Int32
@@ -100,7 +101,7 @@ public struct AuditLogWriter: Sendable {
         defer { if holdingCutGuard { CutGuard.release(fd) } }
         while true {
             try LogFile.lock(fd, exclusive: true, path: path)
-            let plan = try plan(fd: fd, expecting: expecting, signers: signers, trustedKeys: trustedKeys)
+            let plan = try plan(fd: fd, expecting: expecting, signers: signers, previouslyActive: previouslyActive, trustedKeys: trustedKeys)
             if plan.cutFrom < plan.size, !holdingCutGuard {
                 // Cutting needs every verifier that noted a larger size to finish first. Never wait
                 // for that while holding the append lock: a verifier may be waiting for it.
@@ -129,7 +130,8 @@ public struct AuditLogWriter: Sendable {
         var voided: ClosedRange<Int64>?
     }
 
-    private func plan(fd: Int32, expecting: LogPosition?, signers: [PrivateKey], trustedKeys: () throws -> [PublicKey]) throws -> Plan {
+    private func plan(fd: Int32, expecting: LogPosition?, signers: [PrivateKey], previouslyActive: [PublicKey],
+                      trustedKeys: () throws -> [PublicKey]) throws -> Plan {
         let tail = TailReader(fd: fd, path: path)
         let size = try LogFile.size(fd, path: path)
         guard size > 0 else {
@@ -142,8 +144,8 @@ public struct AuditLogWriter: Sendable {
         }
         var plan = Plan(size: size, origin: origin, base: position, cutFrom: position.bytes, voided: nil)
         guard size > position.bytes, expecting != nil else { return plan }
-        let keys = signers.map(\.publicKey) + (try trustedKeys())
-        let sealed = try TailScan.scan(fd: fd, path: path, from: position, origin: origin, to: size, keys: keys)
+        let sealed = try TailScan.scan(fd: fd, path: path, from: position, origin: origin, to: size,
+                                       active: signers.map(\.publicKey) + previouslyActive, known: try trustedKeys())
         guard sealed.sealedEnd > position.bytes else { return plan }
         // A rotation among the sealed lines retired a key this batch would sign with: the caller
         // must first bring its own records in line (the rotation stands) and sign with the new key.

@@ -20,7 +20,14 @@ struct TailScan {
         var rotations: [(seq: Int64, oldKeyID: String, newKeyID: String)]
     }
 
-    static func scan(fd: Int32, path: String, from position: LogPosition, origin: Digest, to size: Int, keys: [PublicKey]) throws(AuditLogError) -> Result {
+    /// `active`: the keys csirt's database holds active — the only keys whose checkpoints may seal
+    /// what follows, together with a key that a rotation among these very lines introduced (its
+    /// public key found in `known`), once the old key's checkpoint has sealed that rotation. A key
+    /// retired earlier, even one still in `keys/`, seals nothing here: a leaked old key cannot
+    /// make csirt adopt lines, not even with a forged rotation entry.
+    static func scan(fd: Int32, path: String, from position: LogPosition, origin: Digest, to size: Int,
+                     active: [PublicKey], known: [PublicKey]) throws(AuditLogError) -> Result {
+        var keys = active
         var result = Result(sealedEnd: position.bytes, head: Digest(hex: position.head) ?? .zero, lastSeq: position.lastSeq,
                             checkpoints: position.checkpoints, sealedEntries: 0, rotations: [])
         var link = result.head
@@ -29,6 +36,8 @@ struct TailScan {
         var entries = 0
         var rotations: [(seq: Int64, oldKeyID: String, newKeyID: String)] = []
         var retired: [String: Int64] = [:]
+        /// Rotations among these lines: (seq, old key id, the new key), trusted once the old key seals the rotation.
+        var introductions: [(Int64, String, PublicKey)] = []
         var offset = position.bytes
         let block = 1 << 16
         // Bytes read but not yet taken: pending[start...].
@@ -68,6 +77,7 @@ struct TailScan {
                    case .rotation(let old, let new)? = lineBytes.withUnsafeBufferPointer({ LineNote.read(action: action, line: $0) }) {
                     rotations.append((parsed.number, old, new))
                     if retired[old] == nil { retired[old] = parsed.number }
+                    if let introduced = known.first(where: { $0.keyID == new }) { introductions.append((parsed.number, old, introduced)) }
                 }
             } else {
                 guard parsed.number == expectedSeq - 1, parsed.checkpointNumber == expectedCheckpoint, parsed.origin == origin,
@@ -75,6 +85,10 @@ struct TailScan {
                       retired[checkpoint.keyID].map({ parsed.number <= $0 }) ?? true,
                       keys.contains(where: { checkpoint.signatureProblem(with: $0) == nil })
                 else { break }
+                // The old key has now vouched for its rotation: the key it introduced may seal what follows.
+                for (seq, old, introduced) in introductions where old == checkpoint.keyID && parsed.number >= seq {
+                    if !keys.contains(where: { $0.keyID == introduced.keyID }) { keys.append(introduced) }
+                }
                 expectedCheckpoint += 1
                 result = Result(sealedEnd: offset, head: hash, lastSeq: expectedSeq - 1, checkpoints: parsed.checkpointNumber,
                                 sealedEntries: entries, rotations: rotations)

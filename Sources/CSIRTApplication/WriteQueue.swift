@@ -118,13 +118,14 @@ extension Application {
                 let position = try Self.auditPosition(db)
                 let time = RFC3339.format(clock())
                 let keyStore = self.keyStore
-                let append = { (signer: PrivateKey) throws -> AppendReceipt in
+                let append = { (signer: PrivateKey, retired: [PublicKey]) throws -> AppendReceipt in
                     try self.auditLog.append(entries, signers: [signer] + batch[0].extraSigners, time: time, expecting: position,
-                                             trustedKeys: { try keyStore.publicKeys() })
+                                             previouslyActive: retired, trustedKeys: { try keyStore.publicKeys() })
                 }
                 let receipt: AppendReceipt
+                let signer = try keyStore.activePrivateKey(keyID: active.keyID)
                 do {
-                    receipt = try append(try keyStore.activePrivateKey(keyID: active.keyID))
+                    receipt = try append(signer, [])
                 } catch let retired as RetiredSignerError {
                     // A rotation reached the log, sealed, but not the database (csirt stopped between
                     // the two). It stands — a retired key signs nothing again — so record it now and
@@ -132,7 +133,7 @@ extension Application {
                     guard batch[0].extraSigners.isEmpty else {
                         throw CSIRTError(.input, "\(retired); run another csirt change first (e.g. `csirt audit note`), which records it, then rotate again")
                     }
-                    receipt = try append(try completeRotation(retired, db))
+                    receipt = try append(try completeRotation(retired, db), [signer.publicKey])
                     retiredPrivateKey = retired.retiredKeyID
                 }
                 try Self.recordAuditPosition(receipt.position, db)

@@ -20,17 +20,21 @@ package struct JSONScanner {
     package var depth = 0
     package static let maximumDepth = 64
 
+    @inlinable
     package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
+    @inlinable
     package func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
         JSONSyntaxError(offset: offset ?? position, reason: reason)
     }
 
     @inline(__always)
+    @inlinable
     package var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
+    @inlinable
     package mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
         guard position < bytes.count, bytes[position] == byte else {
             throw fail(position < bytes.count ? "expected \(what)" : "line ends where \(what) was expected")
@@ -39,6 +43,7 @@ package struct JSONScanner {
     }
 
     /// Scans one value. Returns it when `materialize`, else nil.
+    @inlinable
     package mutating func value(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
         guard let byte = current else { throw fail("line ends where a value was expected") }
         switch byte {
@@ -68,7 +73,8 @@ package struct JSONScanner {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    @inlinable
+    package mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw fail("truncated literal") }
         for i in 0..<count where bytes[position + i] != word.utf8Start[i] {
@@ -77,11 +83,13 @@ package struct JSONScanner {
         position += count
     }
 
-    private mutating func enter() throws(JSONSyntaxError) {
+    @inlinable
+    package mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
     }
 
+    @inlinable
     package mutating func object(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
         try enter()
         defer { depth -= 1 }
@@ -111,7 +119,8 @@ package struct JSONScanner {
         return materialize ? .object(members) : nil
     }
 
-    private mutating func array(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
+    @inlinable
+    package mutating func array(materialize: Bool) throws(JSONSyntaxError) -> JSONValue? {
         try enter()
         defer { depth -= 1 }
         try expect(UInt8(ascii: "["), "[")
@@ -132,6 +141,7 @@ package struct JSONScanner {
     }
 
     /// `-?(0|[1-9][0-9]*)` that fits in Int64; `-0` is not canonical.
+    @inlinable
     package mutating func integer() throws(JSONSyntaxError) -> Int64 {
         let start = position
         var negative = false
@@ -163,6 +173,7 @@ package struct JSONScanner {
     }
 
     /// Scans a string; returns the span between the quotes (raw, with escapes).
+    @inlinable
     package mutating func string() throws(JSONSyntaxError) -> Range<Int> {
         try expect(UInt8(ascii: "\""), "\"")
         let start = position
@@ -195,7 +206,8 @@ package struct JSONScanner {
 
     /// True if any byte of `word` is '"', '\\', below 0x20 or above 0x7f (SWAR, no branches per byte).
     @inline(__always)
-    private static func needsAttention(_ word: UInt64) -> Bool {
+    @inlinable
+    package static func needsAttention(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let control = (word &- 0x2020_2020_2020_2020) & ~word & highs
@@ -204,7 +216,8 @@ package struct JSONScanner {
         return (word & highs) | control | quote | backslash != 0
     }
 
-    private mutating func escape() throws(JSONSyntaxError) {
+    @inlinable
+    package mutating func escape() throws(JSONSyntaxError) {
         guard position + 1 < bytes.count else { throw fail("line ends inside an escape") }
         switch bytes[position + 1] {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -222,7 +235,8 @@ package struct JSONScanner {
         }
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
+    @inlinable
+    package static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case 0x30...0x39: return c - 0x30
         case 0x61...0x66: return c - 0x57
@@ -231,7 +245,8 @@ package struct JSONScanner {
     }
 
     /// Validates one UTF-8 multibyte sequence (no overlong forms, no surrogates, ≤ U+10FFFF).
-    private mutating func multibyte() throws(JSONSyntaxError) {
+    @inlinable
+    package mutating func multibyte() throws(JSONSyntaxError) {
         let lead = bytes[position]
         let length: Int
         var lowerSecond: UInt8 = 0x80, upperSecond: UInt8 = 0xbf
@@ -255,7 +270,8 @@ package struct JSONScanner {
     }
 
     /// Keys compare by their decoded UTF-8 bytes; raw spans suffice when neither has escapes.
-    private func keyIsGreater(_ key: Range<Int>, than previous: Range<Int>) -> Bool {
+    @inlinable
+    package func keyIsGreater(_ key: Range<Int>, than previous: Range<Int>) -> Bool {
         if !hasEscape(key) && !hasEscape(previous) {
             let a = UnsafeBufferPointer(rebasing: bytes[previous]), b = UnsafeBufferPointer(rebasing: bytes[key])
             let common = min(a.count, b.count)
@@ -265,10 +281,12 @@ package struct JSONScanner {
         return decodedBytes(previous).lexicographicallyPrecedes(decodedBytes(key))
     }
 
-    private func hasEscape(_ span: Range<Int>) -> Bool {
+    @inlinable
+    package func hasEscape(_ span: Range<Int>) -> Bool {
         span.isEmpty ? false : memchr(bytes.baseAddress! + span.lowerBound, 0x5c, span.count) != nil
     }
 
+    @inlinable
     package func decodedBytes(_ span: Range<Int>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(span.count)
@@ -297,11 +315,13 @@ package struct JSONScanner {
         return out
     }
 
+    @inlinable
     package func decode(_ span: Range<Int>) -> String {
         String(decoding: decodedBytes(span), as: UTF8.self)
     }
 
     /// True when the raw span equals `literal` byte for byte.
+    @inlinable
     package func span(_ span: Range<Int>, equals literal: StaticString) -> Bool {
         guard span.count == literal.utf8CodeUnitCount else { return false }
         for i in 0..<span.count where bytes[span.lowerBound + i] != literal.utf8Start[i] {

@@ -50,12 +50,14 @@ public enum RFC3339 {
     }
 
     /// Accepts exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (leap second allowed).
+    @inlinable
     package static func isValid(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Bool {
         seconds(s, span) != nil
     }
 
     /// Seconds since 1970 of exactly `YYYY-MM-DDTHH:MM:SSZ` with a real date and time (a leap
     /// second counts as the next second's start), or nil.
+    @inlinable
     package static func seconds(_ s: UnsafeBufferPointer<UInt8>, _ span: Range<Int>) -> Int64? {
         let n = span.count
         guard n == 20 else { return nil }
