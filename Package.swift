@@ -24,8 +24,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Small, safe Swift wrapper: keys, SHA-256, signatures.
+        // Small, safe Swift wrapper: keys, SHA-256, signatures, RFC 3161 time-stamp requests and tokens.
         .target(name: "CSIRTCrypto", dependencies: ["COpenSSL"]),
+        // The HTTP/1.1 (and TLS, through libssl) POST that asks a Time-Stamping Authority for a token.
+        .target(name: "TSAClient", dependencies: ["COpenSSL"]),
         // Incidents, their lifecycle, playbooks and deadlines: pure domain, no I/O.
         .target(name: "Incidents"),
         // Firewall rulesets, the three-layer policies and their exact analysis: pure domain, no I/O.
@@ -44,7 +46,7 @@ let package = Package(
         .target(
             name: "CSIRTApplication",
             dependencies: [
-                "CSIRTCrypto", "CanonicalJSON", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats", "Reports",
+                "CSIRTCrypto", "CanonicalJSON", "AuditLog", "CSIRTStore", "Incidents", "YAMLFormats", "Reports", "TSAClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +83,8 @@ let package = Package(
             path: "Benchmarks/IncidentQueries"
         ),
         .testTarget(name: "CSIRTCryptoTests", dependencies: ["CSIRTCrypto", "TestSupport"]),
+        // Real HTTP and TLS exchanges with a local TSA (openssl ts -reply behind a python3 responder on loopback).
+        .testTarget(name: "TSAClientTests", dependencies: ["TSAClient", "CSIRTCrypto", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "YAMLFormats"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "YAMLFormats", "Incidents", "TestSupport"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "YAMLFormats"], exclude: ["Fixtures"]),
