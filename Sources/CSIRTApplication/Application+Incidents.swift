@@ -482,4 +482,6 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case ppcPreliminaryDays = "ppc.preliminary-days"
     /// The zone whose calendar days legal deadlines count; default Asia/Tokyo.
     case legalTimeZone = "legal.time-zone"
+    /// The RFC 3161 Time-Stamping Authority `csirt audit timestamp` asks (http:// or https://); default none.
+    case tsaURL = "audit.tsa-url"
 }

@@ -39,6 +39,7 @@ extension SettingKey {
         switch self {
         case .ppcPreliminaryDays: return "3"
         case .legalTimeZone: return "Asia/Tokyo"
+        case .tsaURL: return ""
         }
     }
 
@@ -48,6 +49,10 @@ extension SettingKey {
             guard let days = Int(value), (1...30).contains(days) else { throw CSIRTError(.input, "\(rawValue) takes a number of days from 1 to 30") }
         case .legalTimeZone:
             guard TimeZone(identifier: value) != nil else { throw CSIRTError(.input, "\(rawValue): unknown time zone \"\(value)\" (e.g. Asia/Tokyo)") }
+        case .tsaURL:
+            guard value.hasPrefix("http://") || value.hasPrefix("https://"), value.count <= 2_048 else {
+                throw CSIRTError(.input, "\(rawValue) takes an http:// or https:// URL of an RFC 3161 Time-Stamping Authority")
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ struct AuditCommand: ParsableCommand {
         discussion: "The format is specified in docs/audit-log.md, precisely enough to check it with the openssl CLI alone.",
         subcommands: [
             VerifyCommand.self, CheckpointCommand.self, VerifyFileCommand.self,
-            RotateKeyCommand.self, KeysCommand.self, NoteCommand.self,
+            RotateKeyCommand.self, KeysCommand.self, NoteCommand.self, TimestampCommand.self,
         ]
     )
 }
