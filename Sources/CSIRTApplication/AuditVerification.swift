@@ -90,7 +90,7 @@ public enum AuditVerification {
         var body = Array(line)
         if body.last == 0x0d { body.removeLast() }
         // `--format json` output: one JSON object whose `line` is the checkpoint line.
-        if !body.starts(with: Array(#"{"alg":"#.utf8)), body.first == UInt8(ascii: "{"),
+        if (try? Checkpoint.parse(body)) == nil, body.first == UInt8(ascii: "{"),
            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
             guard let text = object["line"] as? String else {
                 throw CSIRTError(.input, "\(path):\(index + 1): not a checkpoint: a JSON object without \"line\"; give the checkpoint line (`csirt audit checkpoint`) or its --format json output")
