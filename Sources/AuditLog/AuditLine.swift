@@ -66,44 +66,7 @@ struct AuditLine {
                 throw scanner.fail("unexpected key \"\(scanner.decode(key))\" where \(expected) belongs", at: keyStart)
             }
             try scanner.expect(UInt8(ascii: ":"), ":")
-            let valueStart = scanner.position
-            switch fields[index].1 {
-            case .action:
-                parsed.action = try nonEmptyString(&scanner, "action")
-            case .actor, .target:
-                _ = try nonEmptyString(&scanner, fields[index].0)
-            case .details:
-                guard scanner.current == UInt8(ascii: "{") else { throw scanner.fail("details must be an object") }
-                _ = try scanner.object(materialize: false)
-            case .prev, .head:
-                parsed.link = try digest(&scanner, fields[index].0)
-            case .origin:
-                parsed.origin = try digest(&scanner, "origin")
-            case .seq, .size, .number:
-                guard scanner.current != UInt8(ascii: "\"") else { throw scanner.fail("\(fields[index].0.description) must be an integer") }
-                let value = try scanner.integer()
-                guard value >= 1 else { throw scanner.fail("\(fields[index].0) must be at least 1", at: valueStart) }
-                if fields[index].1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
-            case .time:
-                let span = try string(&scanner, "time")
-                guard let seconds = RFC3339.seconds(line, span) else {
-                    throw scanner.fail("time is not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, whole seconds)", at: valueStart)
-                }
-                parsed.time = seconds
-            case .alg:
-                parsed.algorithm = try nonEmptyString(&scanner, "alg")
-            case .keyid:
-                let span = try string(&scanner, "keyid")
-                guard span.count == 64, Digest(hex: UnsafeBufferPointer(rebasing: line[span])) != nil else {
-                    throw scanner.fail("keyid must be 64 lowercase hex digits", at: valueStart)
-                }
-                parsed.keyID = span
-            case .sig:
-                parsed.signature = try nonEmptyString(&scanner, "sig")
-            case .type:
-                let span = try string(&scanner, "type")
-                guard scanner.span(span, equals: "checkpoint") else { throw scanner.fail("type must be \"checkpoint\"", at: valueStart) }
-            }
+            try readValue(fields[index], into: &parsed, scanner: &scanner)
             index += 1
             guard let next = scanner.current else { throw scanner.fail("line ends inside the object") }
             scanner.position += 1
@@ -115,6 +78,49 @@ struct AuditLine {
         }
         guard scanner.position == line.count else { throw scanner.fail("unexpected bytes after the JSON object") }
         return parsed
+    }
+
+    /// Reads the value of one field (the scanner just past its key and colon) into `parsed`.
+    private static func readValue(_ field: (StaticString, Field), into parsed: inout AuditLine, scanner: inout JSONScanner) throws(JSONSyntaxError) {
+        let line = scanner.bytes
+        let valueStart = scanner.position
+        switch field.1 {
+        case .action:
+            parsed.action = try nonEmptyString(&scanner, "action")
+        case .actor, .target:
+            _ = try nonEmptyString(&scanner, field.0)
+        case .details:
+            guard scanner.current == UInt8(ascii: "{") else { throw scanner.fail("details must be an object") }
+            _ = try scanner.object(materialize: false)
+        case .prev, .head:
+            parsed.link = try digest(&scanner, field.0)
+        case .origin:
+            parsed.origin = try digest(&scanner, "origin")
+        case .seq, .size, .number:
+            guard scanner.current != UInt8(ascii: "\"") else { throw scanner.fail("\(field.0.description) must be an integer") }
+            let value = try scanner.integer()
+            guard value >= 1 else { throw scanner.fail("\(field.0) must be at least 1", at: valueStart) }
+            if field.1 == .number { parsed.checkpointNumber = value } else { parsed.number = value }
+        case .time:
+            let span = try string(&scanner, "time")
+            guard let seconds = RFC3339.seconds(line, span) else {
+                throw scanner.fail("time is not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, whole seconds)", at: valueStart)
+            }
+            parsed.time = seconds
+        case .alg:
+            parsed.algorithm = try nonEmptyString(&scanner, "alg")
+        case .keyid:
+            let span = try string(&scanner, "keyid")
+            guard span.count == 64, Digest(hex: UnsafeBufferPointer(rebasing: line[span])) != nil else {
+                throw scanner.fail("keyid must be 64 lowercase hex digits", at: valueStart)
+            }
+            parsed.keyID = span
+        case .sig:
+            parsed.signature = try nonEmptyString(&scanner, "sig")
+        case .type:
+            let span = try string(&scanner, "type")
+            guard scanner.span(span, equals: "checkpoint") else { throw scanner.fail("type must be \"checkpoint\"", at: valueStart) }
+        }
     }
 
     private static func string(_ scanner: inout JSONScanner, _ name: StaticString) throws(JSONSyntaxError) -> Range<Int> {
