@@ -73,35 +73,6 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: home))
     }
 
-    func testInitWithOpenSSLKeysOfEveryKindAndTheDocumentedCheck() throws {
-        let script = try DocumentedScript.openSSLCheck()
-        for kind in OpenSSLCLI.KeyKind.allCases {
-            let (key, pub) = try OpenSSLCLI.makeKey(kind, in: directory, name: kind.rawValue)
-            let kindHome = directory.file("home-\(kind.rawValue)")
-            let result = try CSIRTBinary.run(["init", "--home", kindHome, "--signing-key", key, "--actor", "setup"])
-            XCTAssertEqual(result.status, 0, result.stderr)
-            for index in 0..<3 {
-                XCTAssertEqual(try CSIRTBinary.run(["audit", "note", "--home", kindHome, "note \(index)"]).status, 0)
-            }
-            let log = kindHome + "/audit/audit.log"
-            let verify = try CSIRTBinary.run(["audit", "verify", "--log", log, "--pubkey", pub])
-            XCTAssertEqual(verify.status, 0, "\(kind): \(verify.stdout)")
-
-            // The third party's check: openssl, sha256sum and a POSIX shell only.
-            let check = try TestProcess.run("/bin/sh", [script], environment: ["LOG": log, "PUB": pub])
-            XCTAssertEqual(check.status, 0, "\(kind): \(check.stdout) \(check.stderr)")
-            XCTAssertTrue(check.stdout.contains("verified: 4 entries"), check.stdout)
-
-            // The same script catches a changed entry.
-            var lines = LogFixtures.lines(of: log)
-            lines[2] = Array(String(decoding: lines[2], as: UTF8.self).replacingOccurrences(of: "note 0", with: "note 9").utf8)
-            LogFixtures.write(lines, to: log)
-            let tampered = try TestProcess.run("/bin/sh", [script], environment: ["LOG": log, "PUB": pub])
-            XCTAssertNotEqual(tampered.status, 0, "\(kind): \(tampered.stdout)")
-            XCTAssertTrue(tampered.stdout.contains("line 4: link does not match line 3"), tampered.stdout)
-        }
-    }
-
     func testInitRefusesBadKeysAndWritesNothing() throws {
         let (edKey, edPub) = try OpenSSLCLI.makeKey(.ed25519, in: directory, name: "ed")
         let encrypted = directory.file("enc.pem")
@@ -246,21 +217,6 @@ final class CLITests: XCTestCase {
             let texts = entries.filter { $0.actor == actor }.map { $0.details["text"]?.stringValue ?? "" }
             XCTAssertEqual(texts, (1...40).map { "note \($0)" }, "\(actor)'s notes, in order, once each")
         }
-    }
-}
-
-/// The shell script in docs/audit-log.md, exactly as documented.
-enum DocumentedScript {
-    static func openSSLCheck() throws -> String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        let doc = try String(contentsOf: url.appendingPathComponent("docs/audit-log.md"), encoding: .utf8)
-        guard let begin = doc.range(of: "<!-- begin: openssl-check -->\n```sh\n"),
-              let end = doc.range(of: "```\n<!-- end: openssl-check -->", range: begin.upperBound..<doc.endIndex)
-        else { throw TestFailure("docs/audit-log.md lacks the openssl-check block") }
-        let path = NSTemporaryDirectory() + "csirt-openssl-check-\(getpid()).sh"
-        try String(doc[begin.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
-        return path
     }
 }
 
