@@ -71,6 +71,9 @@ final class TimestampCLITests: XCTestCase {
             """)
         XCTAssertEqual(auditor.status, 0, auditor.stdout)
         XCTAssertTrue(auditor.stdout.contains("Verification: OK"), auditor.stdout)
+        let shown = try TestProcess.shell("openssl ts -reply -in '\(home)/audit/timestamps/\(tokenFiles()[0])' -text 2>&1")
+        XCTAssertEqual(shown.status, 0, shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("Time stamp:"), shown.stdout)
 
         // The same token against another authority's CA does not verify.
         let other = try csirt(["audit", "verify", "--tsa-ca", tsa.otherCACertificatePath, "--format", "json"])
