@@ -1,9 +1,7 @@
 import CSIRTCrypto
 import Foundation
 
-/// Key files in `keys/`. Files are written once and never overwritten: a new file is written
-/// under a temporary name with its final mode and then hard-linked into place, which fails if
-/// the name is taken.
+/// Key files in `keys/`, written once and never overwritten (`WriteOnceFile`).
 struct KeyStore {
     let home: CSIRTHome
 
@@ -64,23 +62,6 @@ struct KeyStore {
     }
 
     private func writeOnce(path: String, contents: String, mode: mode_t) throws(CSIRTError) {
-        let bytes = Array(contents.utf8)
-        if let existing = FileManager.default.contents(atPath: path) {
-            guard [UInt8](existing) == bytes else {
-                throw CSIRTError(.input, "\(path): already exists with other contents; csirt never overwrites a key")
-            }
-            return
-        }
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CSIRTError(.input, "\(temporary): cannot create: \(String(cString: strerror(errno)))") }
-        defer { unlink(temporary) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == bytes.count, synced else { throw CSIRTError(.input, "\(path): cannot write the key file") }
-        guard link(temporary, path) == 0 else {
-            throw CSIRTError(.input, "\(path): cannot create: \(String(cString: strerror(errno)))")
-        }
+        try WriteOnceFile.create(path, bytes: Array(contents.utf8), mode: mode, what: "a key", identicalIsFine: true)
     }
 }

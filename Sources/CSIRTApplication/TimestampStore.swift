@@ -60,21 +60,7 @@ struct TimestampStore {
             throw CSIRTError(.input, "\(directory): cannot create: \(error.localizedDescription)")
         }
         let name = String(format: "checkpoint-%06lld-%@.tsr", checkpoint, String(Hex.encode(SHA256.hash(bytes)).prefix(16)))
-        let path = directory + "/" + name
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw CSIRTError(.input, "\(temporary): cannot create: \(String(cString: strerror(errno)))") }
-        defer { unlink(temporary) }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == bytes.count, synced else { throw CSIRTError(.input, "\(path): cannot write the time-stamp") }
-        guard link(temporary, path) == 0 else {
-            if errno == EEXIST { throw CSIRTError(.input, "\(path): this token is stored already") }
-            throw CSIRTError(.input, "\(path): cannot create: \(String(cString: strerror(errno)))")
-        }
-        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
+        try WriteOnceFile.create(directory + "/" + name, bytes: bytes, mode: 0o640, what: "a stored time-stamp")
         return "timestamps/" + name
     }
 }

@@ -49,13 +49,7 @@ public enum StoredTime {
                 guard bytes[19] == 0x2e, let fraction = number(20, 3) else { return nil }
                 milliseconds = fraction
             }
-            // Days from 1970-01-01 to the civil date (H. Hinnant's days_from_civil).
-            let y = month <= 2 ? year - 1 : year
-            let era = (y >= 0 ? y : y - 399) / 400
-            let yearOfEra = y - era * 400
-            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-            let days = era * 146_097 + dayOfEra - 719_468
+            let days = RFC3339.daysFromCivil(year: year, month: month, day: day)
             let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
             return Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)
         }

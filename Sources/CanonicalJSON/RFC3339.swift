@@ -86,13 +86,18 @@ public enum RFC3339 {
         default: monthDays = 31
         }
         guard day <= monthDays else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm), exact for every year 0000–9999.
+        return Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
+    }
+
+    /// Days from 1970-01-01 to a civil date (Howard Hinnant's days_from_civil), exact for every
+    /// year 0000–9999; the date is not checked.
+    @inlinable
+    package static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return Int64(days) * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
+        return era * 146_097 + dayOfEra - 719_468
     }
 }
